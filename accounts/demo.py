@@ -1,0 +1,44 @@
+"""The demo organisation that `manage.py demo` seeds. Later features add their
+data here, so the demo always shows the whole product."""
+
+from allauth.account.models import EmailAddress
+from django.db import transaction
+
+from accounts.models import Membership, Organisation, Team, User
+
+DEMO_SLUG = "northwind-demo"
+DEMO_PASSWORD = "rapport-demo"  # noqa: S105 - printed for the local demo only
+
+# (email, display name, team, role, what they do in the demo)
+DEMO_PEOPLE = [
+    ("hana.hr@example.com", "Hana Rahman", None, Membership.Role.HR_ADMIN, "HR admin"),
+    ("alex.coach@example.com", "Alex Morgan", "Product", Membership.Role.MEMBER, "coach"),
+    ("priya.coach@example.com", "Priya Shah", "Operations", Membership.Role.MEMBER, "coach"),
+    ("sam@example.com", "Sam Lee", "Product", Membership.Role.MEMBER, "coachee"),
+    ("jordan@example.com", "Jordan Blake", "Product", Membership.Role.MEMBER, "coachee"),
+    ("kim@example.com", "Kim Osei", "Operations", Membership.Role.MEMBER, "coachee"),
+    ("robin@example.com", "Robin Park", "Operations", Membership.Role.MEMBER, "coachee"),
+]
+
+
+def demo_logins() -> list[tuple[str, str, str]]:
+    return [(email, DEMO_PASSWORD, what) for email, _name, _team, _role, what in DEMO_PEOPLE]
+
+
+@transaction.atomic
+def seed_demo() -> bool:
+    """Create the demo organisation unless it exists. Returns whether it seeded."""
+    if Organisation.objects.filter(slug=DEMO_SLUG).exists():
+        return False
+    organisation = Organisation.objects.create(name="Northwind (demo)", slug=DEMO_SLUG)
+    teams = {
+        name: Team.objects.create(organisation=organisation, name=name)
+        for name in ("Product", "Operations")
+    }
+    for email, name, team, role, _what in DEMO_PEOPLE:
+        user = User.objects.create_user(email=email, password=DEMO_PASSWORD, display_name=name)
+        EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+        Membership.objects.create(
+            user=user, organisation=organisation, team=teams.get(team), role=role
+        )
+    return True

@@ -1,0 +1,33 @@
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from accounts.demo import demo_logins, seed_demo
+
+
+class Command(BaseCommand):
+    help = "Migrate, seed a demo organisation if it is missing, print its logins and serve it."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "addrport", nargs="?", default="127.0.0.1:8000", help="Where to serve the demo."
+        )
+        parser.add_argument(
+            "--no-serve", action="store_true", help="Prepare the demo data and exit."
+        )
+
+    def handle(self, *args, addrport, no_serve, **options):
+        call_command("migrate", interactive=False, verbosity=0)
+        call_command("createcachetable", verbosity=0)
+        seeded = seed_demo()
+        self.stdout.write(
+            self.style.SUCCESS("Seeded the demo organisation.")
+            if seeded
+            else "The demo organisation is already there; keeping its data."
+        )
+        self.stdout.write("\nDemo logins (password for each: shown beside it):")
+        for email, password, what in demo_logins():
+            self.stdout.write(f"  {email:<26} {password:<14} {what}")
+        if no_serve:
+            return
+        self.stdout.write(f"\nRapport is at http://{addrport}/  (Ctrl+C to stop)\n")
+        call_command("runserver", addrport, use_reloader=False)

@@ -1,0 +1,233 @@
+"""Use cases for people, organisations, teams and invitations. Each function is
+the whole use case: it validates, saves and sends what it must, in one transaction."""
+
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+
+from accounts.models import (
+    Invitation,
+    Membership,
+    Organisation,
+    Team,
+    User,
+    hash_invitation_token,
+)
+
+
+class InvitationError(Exception):
+    """An invitation cannot be used; the message says why, in words for the person."""
+
+
+def _unique_slug(name: str) -> str:
+    base = slugify(name)[:120] or "organisation"
+    slug, n = base, 1
+    while Organisation.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+@transaction.atomic
+def organisation_create(*, name: str, founder: User) -> Organisation:
+    """Someone who signs up without an invitation founds an organisation and is its
+    first HR admin."""
+    organisation = Organisation(name=name.strip(), slug=_unique_slug(name))
+    organisation.full_clean()
+    organisation.save()
+    Membership.objects.create(
+        user=founder, organisation=organisation, role=Membership.Role.HR_ADMIN
+    )
+    return organisation
+
+
+@transaction.atomic
+def organisation_update(
+    *, organisation: Organisation, name: str, anonymity_threshold: int
+) -> Organisation:
+    organisation.name = name.strip()
+    organisation.anonymity_threshold = anonymity_threshold
+    organisation.full_clean()
+    organisation.save(update_fields=["name", "anonymity_threshold"])
+    return organisation
+
+
+@transaction.atomic
+def team_create(*, organisation: Organisation, name: str) -> Team:
+    name = name.strip()
+    if (
+        organisation.teams.annotate(lower_name=Lower("name"))
+        .filter(lower_name=name.lower())
+        .exists()
+    ):
+        raise ValidationError({"name": f"There is already a team called “{name}”."})
+    team = Team(organisation=organisation, name=name)
+    team.full_clean()
+    try:
+        with transaction.atomic():
+            team.save()
+    except IntegrityError:  # two people created the same team at once
+        raise ValidationError({"name": f"There is already a team called “{name}”."}) from None
+    return team
+
+
+@transaction.atomic
+def membership_update(*, membership: Membership, team: Team | None, role: str) -> Membership:
+    if team is not None and team.organisation_id != membership.organisation_id:
+        raise ValidationError({"team": "Choose a team from this organisation."})
+    if membership.is_hr_admin and role != Membership.Role.HR_ADMIN:
+        other_admins = (
+            Membership.objects.select_for_update()
+            .filter(organisation=membership.organisation, role=Membership.Role.HR_ADMIN)
+            .exclude(pk=membership.pk)
+        )
+        if not other_admins.exists():
+            raise ValidationError(
+                {
+                    "role": "An organisation needs at least one HR admin. Make someone else "
+                    "an HR admin first."
+                }
+            )
+    membership.team = team
+    membership.role = role
+    membership.full_clean()
+    membership.save(update_fields=["team", "role"])
+    return membership
+
+
+@transaction.atomic
+def invitation_create(
+    *,
+    organisation: Organisation,
+    email: str,
+    team: Team | None,
+    role: str,
+    invited_by: User,
+    site_url: str,
+) -> tuple[Invitation, str]:
+    """Invite someone by email. Returns the invitation and the token, which exists
+    only in the email's link. A new invitation replaces a pending one to the same
+    address."""
+    email = email.strip().lower()
+    if Membership.objects.filter(organisation=organisation, user__email__iexact=email).exists():
+        raise ValidationError({"email": f"{email} is already a member of {organisation}."})
+    if team is not None and team.organisation_id != organisation.pk:
+        raise ValidationError({"team": "Choose a team from this organisation."})
+    now = timezone.now()
+    organisation.invitations.pending().filter(email__iexact=email).update(revoked_at=now)
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation(
+        organisation=organisation,
+        email=email,
+        team=team,
+        role=role,
+        invited_by=invited_by,
+        token_hash=hash_invitation_token(token),
+        expires_at=now + timedelta(days=settings.RAPPORT_INVITATION_DAYS),
+    )
+    invitation.full_clean()
+    invitation.save()
+    accept_url = site_url.rstrip("/") + reverse("invitation_accept", args=[token])
+    context = {"invitation": invitation, "accept_url": accept_url, "inviter": invited_by}
+    # Sent after commit: a rolled-back invitation must not reach anyone's inbox.
+    transaction.on_commit(
+        lambda: send_mail(
+            subject=f"{invited_by.name} invited you to {organisation.name} on Rapport",
+            message=render_to_string("accounts/email/invitation.txt", context),
+            from_email=None,
+            recipient_list=[email],
+        )
+    )
+    return invitation, token
+
+
+@transaction.atomic
+def invitation_revoke(*, invitation: Invitation) -> Invitation:
+    if not invitation.is_pending:
+        raise ValidationError("Only a pending invitation can be revoked.")
+    invitation.revoked_at = timezone.now()
+    invitation.save(update_fields=["revoked_at"])
+    return invitation
+
+
+def invitation_problem(invitation: Invitation | None, user: User | None = None) -> str | None:
+    """Why this invitation cannot be accepted (by this user), or None when it can."""
+    if invitation is None:
+        return (
+            "This invitation link isn't valid. Check that you copied the whole link, "
+            "or ask your HR admin to send a new invitation."
+        )
+    match invitation.status:
+        case Invitation.Status.ACCEPTED:
+            return (
+                "This invitation has already been used. Sign in with the account that "
+                "accepted it, or ask your HR admin for a new invitation."
+            )
+        case Invitation.Status.REVOKED:
+            return "This invitation was withdrawn. Ask your HR admin for a new one if you need it."
+        case Invitation.Status.EXPIRED:
+            return "This invitation has expired. Ask your HR admin to send you a new one."
+    if user is not None and user.is_authenticated:
+        membership = Membership.objects.filter(user=user).select_related("organisation").first()
+        if membership is not None and membership.organisation_id == invitation.organisation_id:
+            return f"You are already a member of {invitation.organisation}."
+        if membership is not None:
+            return (
+                f"You already belong to {membership.organisation}, and a Rapport account "
+                "belongs to one organisation. Sign out and create a new account with the "
+                f"invited address to join {invitation.organisation}."
+            )
+        if user.email.lower() != invitation.email.lower():
+            return (
+                "This invitation was sent to another email address than the one you are "
+                f"signed in with ({user.email}). Sign out and use the invited address."
+            )
+    return None
+
+
+@transaction.atomic
+def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
+    """The invited person joins the organisation. The row is locked so two tabs
+    cannot both use one invitation."""
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    problem = invitation_problem(invitation, user)
+    if problem:
+        raise InvitationError(problem)
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_by = user
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    return Membership.objects.create(
+        user=user,
+        organisation=invitation.organisation,
+        team=invitation.team,
+        role=invitation.role,
+    )
+
+
+def pending_invitation_for_token(token: str | None) -> Invitation | None:
+    if not token:
+        return None
+    return (
+        Invitation.objects.pending()
+        .with_token(token)
+        .select_related("organisation", "team")
+        .first()
+    )
+
+
+@transaction.atomic
+def profile_update(*, user: User, display_name: str, time_zone: str) -> User:
+    user.display_name = display_name.strip()
+    user.time_zone = time_zone
+    user.full_clean(exclude=["password"])
+    user.save(update_fields=["display_name", "time_zone"])
+    return user

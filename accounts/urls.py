@@ -1,0 +1,22 @@
+from django.urls import path
+
+from accounts import views
+
+urlpatterns = [
+    path("profile/", views.profile, name="profile"),
+    path("invitations/<str:token>/", views.invitation_accept_view, name="invitation_accept"),
+    path("organisation/", views.organisation, name="organisation"),
+    path("organisation/settings/", views.organisation_settings, name="organisation_settings"),
+    path("organisation/teams/", views.team_create_view, name="team_create"),
+    path("organisation/invitations/", views.invitation_create_view, name="invitation_create"),
+    path(
+        "organisation/invitations/<uuid:public_id>/revoke/",
+        views.invitation_revoke_view,
+        name="invitation_revoke",
+    ),
+    path(
+        "organisation/members/<uuid:public_id>/",
+        views.membership_update_view,
+        name="membership_update",
+    ),
+]

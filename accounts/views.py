@@ -1,0 +1,308 @@
+from allauth.account.adapter import get_adapter
+from allauth.account.views import SignupView
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, connection, transaction
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from accounts.forms import (
+    InvitationForm,
+    MembershipForm,
+    OrganisationForm,
+    ProfileForm,
+    TeamForm,
+)
+from accounts.models import Invitation, Membership
+from accounts.selectors import membership_of, organisation_overview
+from accounts.services import (
+    InvitationError,
+    invitation_accept,
+    invitation_create,
+    invitation_problem,
+    invitation_revoke,
+    membership_update,
+    organisation_update,
+    pending_invitation_for_token,
+    profile_update,
+    team_create,
+)
+
+INVITATION_SESSION_KEY = "invitation_token"
+
+
+def _apply_form_errors(form, error: ValidationError) -> None:
+    """Show a service's validation errors on the form fields they name."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+# --- Health -------------------------------------------------------------------
+
+
+@login_not_required
+@require_GET
+@never_cache
+@transaction.non_atomic_requests
+def healthz(request):
+    """The process is up. Touches nothing else, so a database outage does not
+    get the container restarted."""
+    return HttpResponse("ok\n", content_type="text/plain")
+
+
+@login_not_required
+@require_GET
+@never_cache
+@transaction.non_atomic_requests
+def readyz(request):
+    """Ready to serve: the database answers."""
+    try:
+        connection.ensure_connection()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError:
+        return HttpResponse("database unreachable\n", status=503, content_type="text/plain")
+    return HttpResponse("ready\n", content_type="text/plain")
+
+
+# --- Home and profile ---------------------------------------------------------
+
+
+@require_GET
+def home(request):
+    membership = membership_of(request.user)
+    context = {"membership": membership}
+    if membership is not None and membership.is_hr_admin:
+        context["overview"] = organisation_overview(membership.organisation)
+    context["has_mfa"] = request.user.authenticator_set.exists()
+    return render(request, "accounts/home.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def profile(request):
+    user = request.user
+    if request.method == "POST":
+        form = ProfileForm(request.POST)
+        if form.is_valid():
+            profile_update(user=user, **form.cleaned_data)
+            messages.success(request, "Your profile is saved.")
+            return redirect("profile")
+    else:
+        form = ProfileForm(initial={"display_name": user.display_name, "time_zone": user.time_zone})
+    return render(request, "accounts/profile.html", {"form": form})
+
+
+# --- Sign-up and invitations --------------------------------------------------
+
+
+class InvitationAwareSignupView(SignupView):
+    """allauth's sign-up, told about the invitation the person arrived with."""
+
+    def _invitation(self):
+        return pending_invitation_for_token(self.request.session.get(INVITATION_SESSION_KEY))
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["invitation"] = self._invitation()
+        return kwargs
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["invitation"] = context["form"].invitation
+        token = self.request.session.get(INVITATION_SESSION_KEY)
+        if token and context["invitation"] is None:
+            # They came through an invitation that has since expired or been used.
+            context["invitation_problem"] = invitation_problem(
+                Invitation.objects.with_token(token).first()
+            )
+        return context
+
+    def form_valid(self, form):
+        try:
+            with transaction.atomic():
+                return super().form_valid(form)
+        except InvitationError as error:
+            self.request.session.pop(INVITATION_SESSION_KEY, None)
+            form.add_error(None, str(error))
+            return self.form_invalid(form)
+
+
+signup = InvitationAwareSignupView.as_view()
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+@never_cache
+def invitation_accept_view(request, token: str):
+    invitation = Invitation.objects.with_token(token).select_related("organisation", "team").first()
+    problem = invitation_problem(invitation, request.user)
+    if problem:
+        status = 404 if invitation is None else (200 if invitation.is_pending else 410)
+        return render(
+            request,
+            "accounts/invitation_accept.html",
+            {"invitation": invitation, "problem": problem},
+            status=status,
+        )
+    if not request.user.is_authenticated:
+        # The link proves the address: allauth skips verification for it, and the
+        # sign-up form joins this organisation instead of founding a new one.
+        request.session[INVITATION_SESSION_KEY] = token
+        get_adapter(request).stash_verified_email(request, invitation.email)
+        if request.method == "POST":
+            return redirect("account_signup")
+        return render(request, "accounts/invitation_accept.html", {"invitation": invitation})
+    if request.method == "POST":
+        try:
+            invitation_accept(invitation=invitation, user=request.user)
+        except InvitationError as error:
+            return render(
+                request,
+                "accounts/invitation_accept.html",
+                {"invitation": invitation, "problem": str(error)},
+                status=410,
+            )
+        messages.success(request, f"Welcome to {invitation.organisation}.")
+        return redirect("home")
+    return render(request, "accounts/invitation_accept.html", {"invitation": invitation})
+
+
+# --- The organisation page (HR admins only) -----------------------------------
+
+
+def _hr_membership(request) -> Membership:
+    """The HR admin's own membership; anyone else gets a 404, as if the page did not exist."""
+    return get_object_or_404(
+        Membership.objects.select_related("organisation"),
+        user=request.user,
+        role=Membership.Role.HR_ADMIN,
+    )
+
+
+def _organisation_page(request, membership, *, partial=None, **forms):
+    organisation = membership.organisation
+    context = {
+        "membership": membership,
+        "organisation": organisation,
+        "settings_form": forms.get("settings_form")
+        or OrganisationForm(instance=organisation, prefix="org"),
+        "team_form": forms.get("team_form") or TeamForm(prefix="team"),
+        "invitation_form": forms.get("invitation_form")
+        or InvitationForm(organisation=organisation, prefix="invite"),
+        "role_choices": Membership.Role.choices,
+        "member_errors": forms.get("member_errors", {}),
+        **organisation_overview(organisation),
+    }
+    template = "accounts/organisation.html"
+    if partial and request.htmx:
+        template = f"{template}#{partial}"
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@require_GET
+def organisation(request):
+    return _organisation_page(request, _hr_membership(request))
+
+
+@require_POST
+def organisation_settings(request):
+    membership = _hr_membership(request)
+    form = OrganisationForm(request.POST, instance=membership.organisation, prefix="org")
+    if form.is_valid():
+        organisation_update(organisation=membership.organisation, **form.cleaned_data)
+        messages.success(request, "Organisation settings saved.")
+        return redirect("organisation")
+    membership.organisation.refresh_from_db()
+    return _organisation_page(request, membership, settings_form=form)
+
+
+@require_POST
+def team_create_view(request):
+    membership = _hr_membership(request)
+    form = TeamForm(request.POST, prefix="team")
+    if form.is_valid():
+        try:
+            team = team_create(organisation=membership.organisation, **form.cleaned_data)
+        except ValidationError as error:
+            _apply_form_errors(form, error)
+        else:
+            messages.success(request, f"Team “{team.name}” created.")
+            if request.htmx:
+                return _organisation_page(request, membership, partial="people")
+            return redirect("organisation")
+    return _organisation_page(request, membership, team_form=form, partial="people")
+
+
+@require_POST
+def invitation_create_view(request):
+    membership = _hr_membership(request)
+    form = InvitationForm(request.POST, organisation=membership.organisation, prefix="invite")
+    if form.is_valid():
+        try:
+            invitation, _token = invitation_create(
+                organisation=membership.organisation,
+                invited_by=request.user,
+                site_url=request.build_absolute_uri("/"),
+                **form.cleaned_data,
+            )
+        except ValidationError as error:
+            _apply_form_errors(form, error)
+        else:
+            messages.success(request, f"Invitation sent to {invitation.email}.")
+            if request.htmx:
+                return _organisation_page(request, membership, partial="invitations")
+            return redirect("organisation")
+    return _organisation_page(request, membership, invitation_form=form, partial="invitations")
+
+
+@require_POST
+def invitation_revoke_view(request, public_id):
+    membership = _hr_membership(request)
+    invitation = get_object_or_404(Invitation.objects.managed_by(request.user), public_id=public_id)
+    try:
+        invitation_revoke(invitation=invitation)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, f"Invitation to {invitation.email} withdrawn.")
+    if request.htmx:
+        return _organisation_page(request, membership, partial="invitations")
+    return redirect("organisation")
+
+
+@require_POST
+def membership_update_view(request, public_id):
+    membership = _hr_membership(request)
+    member = get_object_or_404(
+        Membership.objects.managed_by(request.user).select_related("user"), public_id=public_id
+    )
+    form = MembershipForm(request.POST, organisation=membership.organisation)
+    if form.is_valid():
+        try:
+            membership_update(membership=member, **form.cleaned_data)
+        except ValidationError as error:
+            _apply_form_errors(form, error)
+        else:
+            messages.success(request, f"{member.user.name} updated.")
+            if request.user == member.user and not member.is_hr_admin:
+                # They just gave up their own HR role: the page is no longer theirs.
+                if request.htmx:
+                    return HttpResponseClientRedirect(reverse("home"))
+                return redirect("home")
+            if request.htmx:
+                return _organisation_page(request, membership, partial="people")
+            return redirect("organisation")
+    member.refresh_from_db()
+    errors = {member.public_id: [e for errs in form.errors.values() for e in errs]}
+    return _organisation_page(request, membership, member_errors=errors, partial="people")

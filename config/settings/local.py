@@ -1,0 +1,16 @@
+"""Local development and the demo: DEBUG on, SQLite, email printed to the console."""
+
+from .base import *  # noqa: F403
+from .base import STORAGES, env_list
+
+DEBUG = True
+# A throwaway key so `uv run manage.py demo` works on a fresh machine; never used
+# in production, whose settings refuse to start without SECRET_KEY.
+SECRET_KEY = SECRET_KEY or "local-only-not-secret-rapport-development-key-0123456789"  # noqa: F405
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http"
+STORAGES = {
+    **STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

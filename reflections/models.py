@@ -1,0 +1,1 @@
+"""Check-ins, private reflections and integrity self-checks (see the check-ins issue)."""

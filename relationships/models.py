@@ -1,0 +1,1 @@
+"""Coaching relationships, sessions, notes and action items (see the relationships issue)."""

@@ -1,0 +1,42 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.django_db
+def test_healthz_and_readyz_answer_when_the_database_is_up(client):
+    assert client.get(reverse("healthz")).content == b"ok\n"
+    response = client.get(reverse("readyz"))
+    assert (response.status_code, response.content) == (200, b"ready\n")
+
+
+def test_readyz_is_503_when_the_database_is_unreachable():
+    """A real unreachable PostgreSQL (nothing listens on port 1), in a fresh process."""
+    script = (
+        "import django; django.setup();"
+        "from django.test import Client; c = Client();"
+        "r = c.get('/readyz'); h = c.get('/healthz');"
+        "print(r.status_code, r.content.decode().strip(), '|', h.status_code)"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:1/unreachable?connect_timeout=2",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "503 database unreachable | 200"
+    assert "Traceback" not in result.stdout

@@ -1,0 +1,132 @@
+import os
+import shutil
+
+# Playwright's sync API runs an event loop in the test thread; Django must still
+# allow ordinary database calls there. Set before Django loads.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+import pytest  # noqa: E402
+
+from tests.factories import (  # noqa: E402
+    HRAdminMembershipFactory,
+    MembershipFactory,
+    OrganisationFactory,
+    TeamFactory,
+    UserFactory,
+)
+
+
+@pytest.fixture
+def organisation(db):
+    return OrganisationFactory(name="Acme Coaching")
+
+
+@pytest.fixture
+def team(organisation):
+    return TeamFactory(organisation=organisation, name="Platform")
+
+
+@pytest.fixture
+def member(organisation):
+    return MembershipFactory(organisation=organisation, user__display_name="Morgan Member").user
+
+
+@pytest.fixture
+def user(member):
+    return member
+
+
+@pytest.fixture
+def coach(organisation, team):
+    return MembershipFactory(
+        organisation=organisation, team=team, user__display_name="Casey Coach"
+    ).user
+
+
+@pytest.fixture
+def coachee(organisation, team):
+    return MembershipFactory(
+        organisation=organisation, team=team, user__display_name="Sam Coachee"
+    ).user
+
+
+@pytest.fixture
+def hr_admin(organisation):
+    return HRAdminMembershipFactory(organisation=organisation, user__display_name="Harper HR").user
+
+
+@pytest.fixture
+def other_hr_admin(db):
+    """An HR admin of a different organisation: must see nothing of `organisation`."""
+    return HRAdminMembershipFactory(organisation=OrganisationFactory(name="Elsewhere Ltd")).user
+
+
+def _client_for(client, user):
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def member_client(client, member):
+    return _client_for(client, member)
+
+
+@pytest.fixture
+def coach_client(client, coach):
+    return _client_for(client, coach)
+
+
+@pytest.fixture
+def coachee_client(client, coachee):
+    return _client_for(client, coachee)
+
+
+@pytest.fixture
+def hr_client(client, hr_admin):
+    return _client_for(client, hr_admin)
+
+
+@pytest.fixture
+def other_hr_client(client, other_hr_admin):
+    return _client_for(client, other_hr_admin)
+
+
+@pytest.fixture
+def superuser(db):
+    return UserFactory(is_staff=True, is_superuser=True, display_name="Sudo Superuser")
+
+
+# --- Browser tests -------------------------------------------------------------
+
+
+def _chromium_path() -> str | None:
+    return (
+        os.environ.get("RAPPORT_CHROMIUM")
+        or shutil.which("chromium")
+        or shutil.which("chromium-browser")
+    )
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    path = _chromium_path()
+    if not path:
+        message = (
+            "Chromium not found: install Debian's `chromium` package (or set "
+            "RAPPORT_CHROMIUM) to run the browser tests."
+        )
+        if os.environ.get("RAPPORT_REQUIRE_BROWSER") == "1":
+            pytest.fail(message + " RAPPORT_REQUIRE_BROWSER=1 makes this a failure.")
+        pytest.skip(message)
+    return {
+        **browser_type_launch_args,
+        "executable_path": path,
+        # No network here beyond loopback: keep Chromium from calling home.
+        "args": [
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-gpu",
+        ],
+    }

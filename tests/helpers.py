@@ -1,0 +1,23 @@
+import html
+import re
+
+from django.core import mail
+
+LINK = re.compile(r"https?://[^\s]+")
+
+
+def links_in_last_email(to: str) -> list[str]:
+    """The links in the newest email sent to this address."""
+    for message in reversed(mail.outbox):
+        if to in message.to:
+            return LINK.findall(message.body)
+    raise AssertionError(f"No email was sent to {to}; outbox: {[m.to for m in mail.outbox]}")
+
+
+def path_of(url: str) -> str:
+    return re.sub(r"^https?://[^/]+", "", url)
+
+
+def text(response) -> str:
+    """The response body as a person reads it: HTML entities decoded."""
+    return html.unescape(response.content.decode())

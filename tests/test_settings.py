@@ -1,0 +1,73 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _run(args, **env_changes):
+    # As production would run: none of the test-only variables.
+    dropped = {"SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
+    env.update(env_changes)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_refuses_to_start_without_secret_key():
+    result = _run(
+        ["check"],
+        DJANGO_SETTINGS_MODULE="config.settings.production",
+        ALLOWED_HOSTS="rapport.example",
+    )
+
+    assert result.returncode != 0
+    assert "The SECRET_KEY environment variable is required in production" in result.stderr
+
+
+def test_production_refuses_to_start_without_allowed_hosts():
+    result = _run(
+        ["check"], DJANGO_SETTINGS_MODULE="config.settings.production", SECRET_KEY="x" * 60
+    )
+
+    assert result.returncode != 0
+    assert "ALLOWED_HOSTS environment variable is required" in result.stderr
+
+
+def test_production_settings_pass_the_deployment_checklist():
+    result = _run(
+        ["check", "--deploy", "--fail-level", "WARNING"],
+        DJANGO_SETTINGS_MODULE="config.settings.production",
+        SECRET_KEY="a-throwaway-secret-for-the-test-" + "k" * 40,
+        ALLOWED_HOSTS="rapport.example",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_debug_is_off_unless_local_settings_turn_it_on():
+    script = "from django.conf import settings; print(settings.DEBUG)"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "SECRET_KEY": "k" * 60,
+        "ALLOWED_HOSTS": "rapport.example",
+    }
+    env.pop("DEBUG", None)
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.strip() == "False", result.stderr
