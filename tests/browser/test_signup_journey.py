@@ -22,12 +22,12 @@ def _shot(page: Page, name: str) -> None:
 
 def test_sign_up_verify_sign_in_and_invite(page: Page, live_server, mailoutbox):
     csp_violations = []
-    page.on(
-        "console",
-        lambda message: csp_violations.append(message.text)
-        if "Content Security Policy" in message.text
-        else None,
-    )
+
+    def record_csp_violation(message):
+        if "Content Security Policy" in message.text:
+            csp_violations.append(message.text)
+
+    page.on("console", record_csp_violation)
 
     page.goto(f"{live_server.url}/accounts/signup/")
     page.get_by_label("Your name").fill("Fern Founder")
