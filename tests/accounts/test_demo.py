@@ -1,0 +1,38 @@
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from accounts.demo import DEMO_PASSWORD
+from accounts.models import Membership, Organisation, User
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_seeds_once_and_keeps_data_on_the_second_run(capsys):
+    call_command("demo", no_serve=True)
+    first = capsys.readouterr().out
+    User.objects.filter(email="sam@example.com").update(display_name="Sam (edited)")
+
+    call_command("demo", no_serve=True)
+    second = capsys.readouterr().out
+
+    assert "Seeded the demo organisation." in first
+    assert "hana.hr@example.com" in first and DEMO_PASSWORD in first
+    assert "already there; keeping its data" in second
+    assert Organisation.objects.count() == 1
+    assert User.objects.get(email="sam@example.com").display_name == "Sam (edited)"
+    roles = Membership.objects.values_list("role", flat=True)
+    assert list(roles).count(Membership.Role.HR_ADMIN) == 1
+    assert Membership.objects.filter(team__name="Product").count() == 3
+    assert Membership.objects.filter(team__name="Operations").count() == 3
+
+
+def test_a_demo_login_signs_in(client):
+    call_command("demo", no_serve=True)
+
+    response = client.post(
+        reverse("account_login"), {"login": "hana.hr@example.com", "password": DEMO_PASSWORD}
+    )
+
+    assert response.status_code == 302
+    assert client.get(reverse("organisation")).status_code == 200
