@@ -9,12 +9,14 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
+from django.dispatch import Signal
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.models import (
+    AuditEvent,
     Invitation,
     Membership,
     Organisation,
@@ -22,6 +24,9 @@ from accounts.models import (
     User,
     hash_invitation_token,
 )
+
+# Sent inside the accepting transaction, with invitation= and user=.
+invitation_accepted = Signal()
 
 
 class InvitationError(Exception):
@@ -136,6 +141,9 @@ def invitation_create(
     )
     invitation.full_clean()
     invitation.save()
+    audit_record(
+        actor=invited_by, action="invitation.created", target=invitation, organisation=organisation
+    )
     accept_url = site_url.rstrip("/") + reverse("invitation_accept", args=[token])
     context = {"invitation": invitation, "accept_url": accept_url, "inviter": invited_by}
     # Sent after commit: a rolled-back invitation must not reach anyone's inbox.
@@ -151,11 +159,17 @@ def invitation_create(
 
 
 @transaction.atomic
-def invitation_revoke(*, invitation: Invitation) -> Invitation:
+def invitation_revoke(*, invitation: Invitation, by: User | None = None) -> Invitation:
     if not invitation.is_pending:
         raise ValidationError("Only a pending invitation can be revoked.")
     invitation.revoked_at = timezone.now()
     invitation.save(update_fields=["revoked_at"])
+    audit_record(
+        actor=by,
+        action="invitation.revoked",
+        target=invitation,
+        organisation=invitation.organisation,
+    )
     return invitation
 
 
@@ -205,12 +219,21 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
     invitation.accepted_at = timezone.now()
     invitation.accepted_by = user
     invitation.save(update_fields=["accepted_at", "accepted_by"])
-    return Membership.objects.create(
+    membership = Membership.objects.create(
         user=user,
         organisation=invitation.organisation,
         team=invitation.team,
         role=invitation.role,
     )
+    audit_record(
+        actor=user,
+        action="invitation.accepted",
+        target=invitation,
+        organisation=invitation.organisation,
+    )
+    # Other apps attach what waited for this person (a coach's invitation, say).
+    invitation_accepted.send(sender=Invitation, invitation=invitation, user=user)
+    return membership
 
 
 def pending_invitation_for_token(token: str | None) -> Invitation | None:
@@ -231,3 +254,14 @@ def profile_update(*, user: User, display_name: str, time_zone: str) -> User:
     user.full_clean(exclude=["password"])
     user.save(update_fields=["display_name", "time_zone"])
     return user
+
+
+def audit_record(*, actor: User | None, action: str, target=None, organisation=None) -> None:
+    """Write an audit event. `target` is any model with a public_id; no text of it is kept."""
+    AuditEvent.objects.create(
+        organisation=organisation,
+        actor=actor,
+        action=action,
+        target_type=target._meta.label_lower if target is not None else "",
+        target_id=getattr(target, "public_id", None),
+    )

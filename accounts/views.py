@@ -33,17 +33,10 @@ from accounts.services import (
     profile_update,
     team_create,
 )
+from config.forms import apply_validation_error
+from relationships.selectors import relationship_counts
 
 INVITATION_SESSION_KEY = "invitation_token"
-
-
-def _apply_form_errors(form, error: ValidationError) -> None:
-    """Show a service's validation errors on the form fields they name."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 # --- Health -------------------------------------------------------------------
@@ -200,6 +193,7 @@ def _organisation_page(request, membership, *, partial=None, **forms):
         or InvitationForm(organisation=organisation, prefix="invite"),
         "role_choices": Membership.Role.choices,
         "member_errors": forms.get("member_errors", {}),
+        "relationship_counts": relationship_counts(organisation),
         **organisation_overview(organisation),
     }
     template = "accounts/organisation.html"
@@ -235,7 +229,7 @@ def team_create_view(request):
         try:
             team = team_create(organisation=membership.organisation, **form.cleaned_data)
         except ValidationError as error:
-            _apply_form_errors(form, error)
+            apply_validation_error(form, error)
         else:
             messages.success(request, f"Team “{team.name}” created.")
             if request.htmx:
@@ -257,7 +251,7 @@ def invitation_create_view(request):
                 **form.cleaned_data,
             )
         except ValidationError as error:
-            _apply_form_errors(form, error)
+            apply_validation_error(form, error)
         else:
             messages.success(request, f"Invitation sent to {invitation.email}.")
             if request.htmx:
@@ -271,7 +265,7 @@ def invitation_revoke_view(request, public_id):
     membership = _hr_membership(request)
     invitation = get_object_or_404(Invitation.objects.managed_by(request.user), public_id=public_id)
     try:
-        invitation_revoke(invitation=invitation)
+        invitation_revoke(invitation=invitation, by=request.user)
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:
@@ -292,7 +286,7 @@ def membership_update_view(request, public_id):
         try:
             membership_update(membership=member, **form.cleaned_data)
         except ValidationError as error:
-            _apply_form_errors(form, error)
+            apply_validation_error(form, error)
         else:
             messages.success(request, f"{member.user.name} updated.")
             if request.user == member.user and not member.is_hr_admin:

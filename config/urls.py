@@ -16,5 +16,6 @@ urlpatterns = [
     path("accounts/signup/", accounts_views.signup, name="account_signup"),
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),
+    path("", include("relationships.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,1 +1,331 @@
-"""Coaching relationships, sessions, notes and action items (see the relationships issue)."""
+"""Coaching relationships, their sessions, notes, drafts and action items.
+
+Every model here has a `visible_to(user)` (or `for_member(user)`) queryset, and every
+view reaches objects only through it: what you may not see does not exist for you.
+Private text lives in `EncryptedText` attributes, encrypted at rest.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import Invitation, Organisation
+from privacy.encryption import EncryptedText
+
+
+class RelationshipQuerySet(models.QuerySet):
+    def for_member(self, user):
+        """Relationships the person is a party to: as coach, or as the invited or
+        accepted coachee."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(Q(coach=user) | Q(coachee=user))
+
+    def open(self):
+        return self.filter(status__in=CoachingRelationship.OPEN_STATUSES)
+
+    def with_people(self):
+        return self.select_related("coach", "coachee", "organisation")
+
+
+class CoachingRelationship(models.Model):
+    class Status(models.TextChoices):
+        INVITED = "invited", "Invited"
+        ACTIVE = "active", "Active"
+        PAUSED = "paused", "Paused"
+        ENDED = "ended", "Ended"
+        DECLINED = "declined", "Declined"
+
+    OPEN_STATUSES = [Status.INVITED, Status.ACTIVE, Status.PAUSED]
+    # Sessions, notes and action items may be added only while the pair works together.
+    WRITABLE_STATUSES = [Status.ACTIVE, Status.PAUSED]
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="relationships"
+    )
+    coach = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="coaching"
+    )
+    # Empty while the invited person has not yet joined the organisation.
+    coachee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="coached_by",
+    )
+    invitation = models.ForeignKey(
+        Invitation, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    invited_email = models.EmailField(blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.INVITED)
+    purpose_ciphertext = models.TextField(blank=True, editable=False)
+    purpose = EncryptedText("purpose_ciphertext")
+    created_at = models.DateTimeField(auto_now_add=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    objects = RelationshipQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["coach", "coachee"],
+                condition=Q(status__in=["invited", "active", "paused"]),
+                name="one_open_relationship_per_pair",
+            ),
+            models.CheckConstraint(
+                condition=~Q(coach=models.F("coachee")), name="coach_is_not_own_coachee"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Coaching relationship {self.public_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    @property
+    def is_writable(self) -> bool:
+        return self.status in self.WRITABLE_STATUSES
+
+    @property
+    def coachee_label(self) -> str:
+        return self.coachee.name if self.coachee_id else self.invited_email
+
+    def role_of(self, user) -> str | None:
+        if user.pk == self.coach_id:
+            return "coach"
+        if user.pk == self.coachee_id:
+            return "coachee"
+        return None
+
+    def other_party(self, user):
+        return self.coachee if user.pk == self.coach_id else self.coach
+
+    def other_party_name(self, user) -> str:
+        if user.pk == self.coach_id:
+            return self.coachee_label
+        return self.coach.name
+
+
+class CoachingSessionQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Sessions of relationships the person is a party to, once accepted."""
+        return self.filter(
+            relationship__in=CoachingRelationship.objects.for_member(user).exclude(
+                status__in=[
+                    CoachingRelationship.Status.INVITED,
+                    CoachingRelationship.Status.DECLINED,
+                ]
+            )
+        )
+
+
+class CoachingSession(models.Model):
+    class Focus(models.TextChoices):
+        RECAST_THE_PAST = "recast_the_past", "Recast the past"
+        MASTER_THE_MOMENT = "master_the_moment", "Master the moment"
+        CO_CREATE_THE_FUTURE = "co_create_the_future", "Co-create the future"
+        OTHER = "other", "Other"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    relationship = models.ForeignKey(
+        CoachingRelationship, on_delete=models.CASCADE, related_name="sessions"
+    )
+    held_on = models.DateField()
+    duration_minutes = models.PositiveSmallIntegerField()
+    focus = models.CharField(max_length=32, choices=Focus.choices)
+    agenda_ciphertext = models.TextField(blank=True, editable=False)
+    agenda = EncryptedText("agenda_ciphertext")
+    summary_ciphertext = models.TextField(blank=True, editable=False)
+    summary = EncryptedText("summary_ciphertext")
+    # Bumped on each edit of the shared text, so two tabs cannot overwrite each other.
+    version = models.PositiveIntegerField(default=1)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    # The form's one-time token: submitting the same form twice logs one session.
+    client_token = models.UUIDField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CoachingSessionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-held_on", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["relationship", "client_token"], name="session_submitted_once"
+            )
+        ]
+        indexes = [models.Index(fields=["relationship", "-held_on"])]
+
+    def __str__(self):
+        return f"Session {self.public_id}"
+
+
+class NoteQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """A private note is its author's alone; a shared note is also readable by the
+        other party of the relationship."""
+        if not user.is_authenticated:
+            return self.none()
+        party_to = CoachingRelationship.objects.for_member(user).exclude(
+            status__in=[CoachingRelationship.Status.INVITED, CoachingRelationship.Status.DECLINED]
+        )
+        return self.filter(
+            Q(author=user, relationship__in=party_to)
+            | Q(visibility=Note.Visibility.SHARED, relationship__in=party_to)
+        )
+
+    def editable_by(self, user):
+        return self.visible_to(user).filter(author=user)
+
+
+class Note(models.Model):
+    class Visibility(models.TextChoices):
+        PRIVATE = "private", "Private"
+        SHARED = "shared", "Shared"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    relationship = models.ForeignKey(
+        CoachingRelationship, on_delete=models.CASCADE, related_name="notes"
+    )
+    session = models.ForeignKey(
+        CoachingSession, on_delete=models.CASCADE, null=True, blank=True, related_name="notes"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notes"
+    )
+    visibility = models.CharField(
+        max_length=8, choices=Visibility.choices, default=Visibility.PRIVATE
+    )
+    body_ciphertext = models.TextField(editable=False)
+    body = EncryptedText("body_ciphertext")
+    version = models.PositiveIntegerField(default=1)
+    client_token = models.UUIDField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = NoteQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["author", "client_token"], name="note_submitted_once")
+        ]
+        indexes = [models.Index(fields=["relationship", "session", "-created_at"])]
+
+    def __str__(self):
+        return f"Note {self.public_id}"
+
+    @property
+    def is_private(self) -> bool:
+        return self.visibility == self.Visibility.PRIVATE
+
+
+class NoteDraftQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(author=user)
+
+
+class NoteDraft(models.Model):
+    """What someone was typing, saved as they type: private to them, whatever the
+    note will become. Keyed by the form's one-time token."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="note_drafts"
+    )
+    relationship = models.ForeignKey(
+        CoachingRelationship, on_delete=models.CASCADE, related_name="drafts"
+    )
+    session = models.ForeignKey(
+        CoachingSession, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    note = models.ForeignKey(
+        Note, on_delete=models.CASCADE, null=True, blank=True, related_name="drafts"
+    )
+    key = models.UUIDField()
+    body_ciphertext = models.TextField(editable=False)
+    body = EncryptedText("body_ciphertext")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = NoteDraftQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-updated_at"]
+        constraints = [models.UniqueConstraint(fields=["author", "key"], name="one_draft_per_form")]
+
+    def __str__(self):
+        return f"Draft {self.public_id}"
+
+
+class ActionItemQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(
+            relationship__in=CoachingRelationship.objects.for_member(user).exclude(
+                status__in=[
+                    CoachingRelationship.Status.INVITED,
+                    CoachingRelationship.Status.DECLINED,
+                ]
+            )
+        )
+
+
+class ActionItem(models.Model):
+    class Owner(models.TextChoices):
+        COACH = "coach", "Coach"
+        COACHEE = "coachee", "Coachee"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    relationship = models.ForeignKey(
+        CoachingRelationship, on_delete=models.CASCADE, related_name="action_items"
+    )
+    session = models.ForeignKey(
+        CoachingSession,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="action_items",
+    )
+    owner = models.CharField(max_length=8, choices=Owner.choices)
+    text_ciphertext = models.TextField(editable=False)
+    text = EncryptedText("text_ciphertext")
+    due_on = models.DateField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    client_token = models.UUIDField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ActionItemQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["done_at", "due_on", "created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["relationship", "client_token"], name="action_item_submitted_once"
+            )
+        ]
+
+    def __str__(self):
+        return f"Action item {self.public_id}"
+
+    @property
+    def is_done(self) -> bool:
+        return self.done_at is not None
+
+    @property
+    def is_overdue(self) -> bool:
+        return not self.is_done and self.due_on is not None and self.due_on < timezone.localdate()

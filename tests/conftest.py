@@ -130,3 +130,26 @@ def browser_type_launch_args(browser_type_launch_args):
             "--disable-gpu",
         ],
     }
+
+
+# --- Relationships -------------------------------------------------------------
+
+
+@pytest.fixture
+def relationship(coach, coachee, organisation):
+    from tests.factories import RelationshipFactory
+
+    return RelationshipFactory(organisation=organisation, coach=coach, coachee=coachee)
+
+
+@pytest.fixture
+def other_coach(organisation):
+    """A coach in the same organisation with a relationship of their own."""
+    from tests.factories import RelationshipFactory
+
+    return RelationshipFactory(organisation=organisation).coach
+
+
+@pytest.fixture
+def other_coach_client(client, other_coach):
+    return _client_for(client, other_coach)

@@ -1,6 +1,7 @@
 """Factories for every model. Related objects derive from each other: a membership's
 team belongs to the membership's organisation."""
 
+import uuid
 from datetime import timedelta
 
 import factory
@@ -9,6 +10,13 @@ from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from accounts.models import Invitation, Membership, Organisation, Team, User, hash_invitation_token
+from relationships.models import (
+    ActionItem,
+    CoachingRelationship,
+    CoachingSession,
+    Note,
+    NoteDraft,
+)
 
 TEST_PASSWORD = "a-long-test-password-42"
 
@@ -79,3 +87,75 @@ class InvitationFactory(DjangoModelFactory):
     role = Membership.Role.MEMBER
     token_hash = factory.LazyAttribute(lambda i: hash_invitation_token(i.token))
     expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=14))
+
+
+def _member_of(organisation, name):
+    return MembershipFactory(organisation=organisation, user__display_name=name).user
+
+
+class RelationshipFactory(DjangoModelFactory):
+    """An active relationship; coach and coachee are members of its organisation."""
+
+    class Meta:
+        model = CoachingRelationship
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    coach = factory.LazyAttribute(
+        lambda r: (
+            MembershipFactory(organisation=r.organisation, user__display_name="Casey Coach").user
+        )
+    )
+    coachee = factory.LazyAttribute(
+        lambda r: (
+            MembershipFactory(organisation=r.organisation, user__display_name="Sam Coachee").user
+        )
+    )
+    status = CoachingRelationship.Status.ACTIVE
+    purpose = "Grow into leading the platform team."
+    accepted_at = factory.LazyFunction(timezone.now)
+
+
+class SessionFactory(DjangoModelFactory):
+    class Meta:
+        model = CoachingSession
+
+    relationship = factory.SubFactory(RelationshipFactory)
+    held_on = factory.LazyFunction(timezone.localdate)
+    duration_minutes = 45
+    focus = CoachingSession.Focus.MASTER_THE_MOMENT
+    agenda = "- What is happening for each of us right now?"
+    summary = "We agreed on next steps."
+    created_by = factory.SelfAttribute("relationship.coach")
+
+
+class NoteFactory(DjangoModelFactory):
+    """A private note by the coach unless told otherwise."""
+
+    class Meta:
+        model = Note
+
+    relationship = factory.SubFactory(RelationshipFactory)
+    session = None
+    author = factory.SelfAttribute("relationship.coach")
+    visibility = Note.Visibility.PRIVATE
+    body = factory.Sequence(lambda n: f"Note text {n}")
+
+
+class ActionItemFactory(DjangoModelFactory):
+    class Meta:
+        model = ActionItem
+
+    relationship = factory.SubFactory(RelationshipFactory)
+    owner = ActionItem.Owner.COACHEE
+    text = factory.Sequence(lambda n: f"Action {n}")
+    created_by = factory.SelfAttribute("relationship.coach")
+
+
+class NoteDraftFactory(DjangoModelFactory):
+    class Meta:
+        model = NoteDraft
+
+    relationship = factory.SubFactory(RelationshipFactory)
+    author = factory.SelfAttribute("relationship.coach")
+    key = factory.LazyFunction(uuid.uuid4)
+    body = "Half a thought"

@@ -18,6 +18,10 @@ def path_of(url: str) -> str:
     return re.sub(r"^https?://[^/]+", "", url)
 
 
+TAG = re.compile(r"<[^>]+>")
+SPACE = re.compile(r"\s+")
+
+
 def text(response) -> str:
-    """The response body as a person reads it: HTML entities decoded."""
-    return html.unescape(response.content.decode())
+    """The response body as a person reads it: no tags, entities decoded, spaces folded."""
+    return SPACE.sub(" ", html.unescape(TAG.sub(" ", response.content.decode()))).replace(" .", ".")

@@ -4,11 +4,17 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+KEY = "cHJvZHVjdGlvbi10ZXN0LWtleS1ub3QtcmVhbC0wMSE="  # base64 of 32 bytes
 
 
 def _run(args, **env_changes):
     # As production would run: none of the test-only variables.
-    dropped = {"SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    dropped = {
+        "SECRET_KEY",
+        "ALLOWED_HOSTS",
+        "RAPPORT_ENCRYPTION_KEYS",
+        "DJANGO_ALLOW_ASYNC_UNSAFE",
+    }
     env = {k: v for k, v in os.environ.items() if k not in dropped}
     env.update(env_changes)
     return subprocess.run(
@@ -26,6 +32,7 @@ def test_production_refuses_to_start_without_secret_key():
         ["check"],
         DJANGO_SETTINGS_MODULE="config.settings.production",
         ALLOWED_HOSTS="rapport.example",
+        RAPPORT_ENCRYPTION_KEYS=KEY,
     )
 
     assert result.returncode != 0
@@ -34,7 +41,10 @@ def test_production_refuses_to_start_without_secret_key():
 
 def test_production_refuses_to_start_without_allowed_hosts():
     result = _run(
-        ["check"], DJANGO_SETTINGS_MODULE="config.settings.production", SECRET_KEY="x" * 60
+        ["check"],
+        DJANGO_SETTINGS_MODULE="config.settings.production",
+        SECRET_KEY="x" * 60,
+        RAPPORT_ENCRYPTION_KEYS=KEY,
     )
 
     assert result.returncode != 0
@@ -47,6 +57,7 @@ def test_production_settings_pass_the_deployment_checklist():
         DJANGO_SETTINGS_MODULE="config.settings.production",
         SECRET_KEY="a-throwaway-secret-for-the-test-" + "k" * 40,
         ALLOWED_HOSTS="rapport.example",
+        RAPPORT_ENCRYPTION_KEYS=KEY,
     )
 
     assert result.returncode == 0, result.stderr
@@ -60,6 +71,7 @@ def test_debug_is_off_unless_local_settings_turn_it_on():
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "SECRET_KEY": "k" * 60,
         "ALLOWED_HOSTS": "rapport.example",
+        "RAPPORT_ENCRYPTION_KEYS": KEY,
     }
     env.pop("DEBUG", None)
     result = subprocess.run(
@@ -71,3 +83,15 @@ def test_debug_is_off_unless_local_settings_turn_it_on():
         timeout=60,
     )
     assert result.stdout.strip() == "False", result.stderr
+
+
+def test_production_refuses_to_start_without_encryption_keys():
+    result = _run(
+        ["check"],
+        DJANGO_SETTINGS_MODULE="config.settings.production",
+        SECRET_KEY="x" * 60,
+        ALLOWED_HOSTS="rapport.example",
+    )
+
+    assert result.returncode != 0
+    assert "The RAPPORT_ENCRYPTION_KEYS environment variable is required" in result.stderr

@@ -1,13 +1,14 @@
-"""Every URL pattern, for every role (18F tock's test_url_auth, grown up).
+"""Every URL pattern × method (GET, POST, each with and without HX-Request) × role.
 
-Our own routes must be listed in EXPECTED with the status each role gets, for GET
-and POST; a new route without an entry fails this test. Third-party routes
-(allauth, the admin) must never answer 5xx. On every route, organisation data
-only its HR admin may see (the canary) must not appear for anyone else.
+The routes come from walking the resolver, not from a list: a new route of ours
+without an entry in EXPECTED, or any route whose parameters have no sample value,
+fails this test. Third-party routes (allauth, the admin) must never answer 5xx.
+Three canaries are planted: a private note (and draft) only its author may ever see,
+a shared note only the two people in the relationship may see, and organisation
+data only its HR admin (and a superuser in the admin) may see.
 """
 
 import re
-import uuid
 from dataclasses import dataclass
 
 import pytest
@@ -15,99 +16,171 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.models import Membership
+from relationships.models import Note
 from tests.factories import (
+    ActionItemFactory,
     HRAdminMembershipFactory,
     InvitationFactory,
     MembershipFactory,
+    NoteDraftFactory,
+    NoteFactory,
     OrganisationFactory,
+    RelationshipFactory,
+    SessionFactory,
     TeamFactory,
     UserFactory,
 )
 
-CANARY = "canary-7f3a9c"
-ROLES = ["anonymous", "member", "other_hr_admin", "superuser", "hr_admin"]
+NOTE_CANARY = "private-canary-4d1e"
+SHARED_CANARY = "shared-canary-8b2c"
+ORG_CANARY = "org-canary-7f3a"
+
+# The author of the private note goes last, and the HR admin just before: their
+# POSTs change the world (delete the note, revoke the invitation).
+ROLES = [
+    "anonymous",
+    "other_party",
+    "other_coach",
+    "outsider",
+    "superuser",
+    "hr_admin",
+    "author",
+]
+PARTIES = {"author", "other_party"}
+COMBOS = [("GET", False), ("GET", True), ("POST", False), ("POST", True)]
 OUR_APPS = ("accounts.", "relationships.", "reflections.", "insights.")
 
 
 @dataclass
 class World:
     users: dict
-    invitation_token: str
-    invitation_id: uuid.UUID
-    member_membership_id: uuid.UUID
+    ids: dict
 
 
 def _world() -> World:
     organisation = OrganisationFactory(name="Acme Coaching")
-    TeamFactory(organisation=organisation, name=f"Team {CANARY}")
-    member = MembershipFactory(organisation=organisation).user
-    hr_admin = HRAdminMembershipFactory(organisation=organisation).user
-    MembershipFactory(organisation=organisation, user__email=f"{CANARY}@example.com")
-    invitation = InvitationFactory(
-        organisation=organisation, email=f"invitee-{CANARY}@example.com", token="matrix-token"
+    TeamFactory(organisation=organisation, name=f"Team {ORG_CANARY}")
+    relationship = RelationshipFactory(organisation=organisation)
+    coach, coachee = relationship.coach, relationship.coachee
+    session = SessionFactory(relationship=relationship)
+    private_note = NoteFactory(
+        relationship=relationship, session=session, body=f"Private {NOTE_CANARY}"
     )
-    other_hr_admin = HRAdminMembershipFactory(organisation=OrganisationFactory()).user
-    superuser = UserFactory(is_staff=True, is_superuser=True)
+    NoteFactory(
+        relationship=relationship,
+        author=coachee,
+        visibility=Note.Visibility.SHARED,
+        body=f"Shared {SHARED_CANARY}",
+    )
+    NoteDraftFactory(relationship=relationship, body=f"Draft {NOTE_CANARY}")
+    item = ActionItemFactory(relationship=relationship)
+    other_coach = RelationshipFactory(organisation=organisation).coach
+    invitation = InvitationFactory(
+        organisation=organisation, email=f"invitee-{ORG_CANARY}@example.com", token="matrix"
+    )
     return World(
         users={
             "anonymous": None,
-            "member": member,
-            "hr_admin": hr_admin,
-            "other_hr_admin": other_hr_admin,
-            "superuser": superuser,
+            "author": coach,
+            "other_party": coachee,
+            "other_coach": other_coach,
+            "outsider": MembershipFactory(organisation=OrganisationFactory()).user,
+            "hr_admin": HRAdminMembershipFactory(organisation=organisation).user,
+            "superuser": UserFactory(is_staff=True, is_superuser=True),
         },
-        invitation_token="matrix-token",
-        invitation_id=invitation.public_id,
-        member_membership_id=Membership.objects.get(user=member).public_id,
+        ids={
+            "token": "matrix",
+            "invitation": invitation.public_id,
+            "membership": Membership.objects.get(user=coach).public_id,
+            "relationship": relationship.public_id,
+            "session": session.public_id,
+            "note": private_note.public_id,
+            "item": item.public_id,
+        },
     )
 
 
-def everyone(status):
-    return dict.fromkeys(ROLES, status)
+def statuses(default, anonymous=302, **roles):
+    return {role: roles.get(role, default) for role in ROLES} | {"anonymous": anonymous}
 
 
-def signed_in(status, anonymous=302):
-    return {**everyone(status), "anonymous": anonymous}
+def parties(status, others=404, **roles):
+    """The two people in the relationship get `status`; everyone else a 404."""
+    return statuses(others, **(dict.fromkeys(PARTIES, status) | roles))
 
 
-def hr_only(hr_status, other_hr_status=None):
-    """HR admins reach their own organisation's page; anyone else gets a 404."""
-    return {
-        "anonymous": 302,
-        "member": 404,
-        "hr_admin": hr_status,
-        "other_hr_admin": hr_status if other_hr_status is None else other_hr_status,
-        "superuser": 404,
-    }
+def hr_only(status, **roles):
+    return statuses(404, **({"hr_admin": status} | roles))
 
 
-# route name -> (sample kwargs from the world, {method: {role: status}})
+def by_id(name):
+    return lambda ids: {"public_id": ids[name]}
+
+
+# route name -> (sample kwargs from the world's ids, {method[_HX]: {role: status}}).
+# A "_HX" entry overrides its method for requests with HX-Request.
 EXPECTED = {
-    "home": (None, {"GET": signed_in(200), "POST": signed_in(405)}),
-    "healthz": (None, {"GET": everyone(200), "POST": everyone(405)}),
-    "readyz": (None, {"GET": everyone(200), "POST": everyone(405)}),
-    "profile": (None, {"GET": signed_in(200), "POST": signed_in(200)}),
+    "home": (None, {"GET": statuses(200), "POST": statuses(405)}),
+    "healthz": (None, {"GET": statuses(200, anonymous=200), "POST": statuses(405, anonymous=405)}),
+    "readyz": (None, {"GET": statuses(200, anonymous=200), "POST": statuses(405, anonymous=405)}),
+    "profile": (None, {"GET": statuses(200), "POST": statuses(200)}),
+    # Signed-in people are sent home; the form re-renders with errors otherwise.
     "account_signup": (
         None,
-        # Signed-in people are sent home; the form re-renders with errors otherwise.
-        {"GET": {**everyone(302), "anonymous": 200}, "POST": {**everyone(302), "anonymous": 200}},
+        {"GET": statuses(302, anonymous=200), "POST": statuses(302, anonymous=200)},
     ),
     "invitation_accept": (
-        lambda w: {"token": w.invitation_token},
+        lambda ids: {"token": ids["token"]},
         # Signed-in people are told why this invitation is not theirs to accept.
-        {"GET": everyone(200), "POST": {**everyone(200), "anonymous": 302}},
+        {"GET": statuses(200, anonymous=200), "POST": statuses(200, anonymous=302)},
     ),
-    "organisation": (None, {"GET": hr_only(200), "POST": signed_in(405)}),
-    "organisation_settings": (None, {"GET": signed_in(405), "POST": hr_only(200)}),
-    "team_create": (None, {"GET": signed_in(405), "POST": hr_only(200)}),
-    "invitation_create": (None, {"GET": signed_in(405), "POST": hr_only(200)}),
+    "organisation": (None, {"GET": hr_only(200), "POST": statuses(405)}),
+    "organisation_settings": (None, {"GET": statuses(405), "POST": hr_only(200)}),
+    "team_create": (None, {"GET": statuses(405), "POST": hr_only(200)}),
+    "invitation_create": (None, {"GET": statuses(405), "POST": hr_only(200)}),
     "invitation_revoke": (
-        lambda w: {"public_id": w.invitation_id},
-        {"GET": signed_in(405), "POST": hr_only(302, other_hr_status=404)},
+        by_id("invitation"),
+        {"GET": statuses(405), "POST": hr_only(302), "POST_HX": hr_only(200)},
     ),
-    "membership_update": (
-        lambda w: {"public_id": w.member_membership_id},
-        {"GET": signed_in(405), "POST": hr_only(200, other_hr_status=404)},
+    "membership_update": (by_id("membership"), {"GET": statuses(405), "POST": hr_only(200)}),
+    "relationship_list": (None, {"GET": statuses(200), "POST": statuses(405)}),
+    # A superuser outside any organisation is sent home to join one first.
+    "relationship_invite": (
+        None,
+        {"GET": statuses(200, superuser=302), "POST": statuses(200, superuser=302)},
+    ),
+    "relationship_detail": (
+        by_id("relationship"),
+        {"GET": parties(200), "POST": statuses(405)},
+    ),
+    # Answering an answered invitation, or an unknown status change: a message, then back.
+    "relationship_respond": (
+        by_id("relationship"),
+        {"GET": statuses(405), "POST": parties(302)},
+    ),
+    "relationship_transition": (
+        by_id("relationship"),
+        {"GET": statuses(405), "POST": parties(302)},
+    ),
+    "session_create": (by_id("relationship"), {"GET": parties(200), "POST": parties(200)}),
+    "note_create": (by_id("relationship"), {"GET": parties(200), "POST": parties(200)}),
+    # Autosave without the form's token: refused, nothing saved.
+    "note_draft": (by_id("relationship"), {"GET": statuses(405), "POST": parties(400)}),
+    "action_item_create": (
+        by_id("relationship"),
+        {"GET": statuses(405), "POST": parties(302), "POST_HX": parties(200)},
+    ),
+    "session_detail": (by_id("session"), {"GET": parties(200), "POST": statuses(405)}),
+    "session_edit": (by_id("session"), {"GET": parties(200), "POST": parties(200)}),
+    # The private note: its author edits and deletes it; to anyone else it does not exist.
+    "note_edit": (
+        by_id("note"),
+        {"GET": statuses(404, author=200), "POST": statuses(404, author=200)},
+    ),
+    "note_delete": (by_id("note"), {"GET": statuses(405), "POST": statuses(404, author=302)}),
+    "action_item_done": (
+        by_id("item"),
+        {"GET": statuses(405), "POST": parties(302), "POST_HX": parties(200)},
     ),
 }
 
@@ -125,12 +198,10 @@ THIRD_PARTY_SAMPLES = {
 PLACEHOLDER = re.compile(r"<(?:\w+:)?(\w+)>|\(\?P<(\w+)>[^)]*\)")
 
 
-def _patterns(resolvers, prefix="", namespace=None):
+def _patterns(resolvers, prefix=""):
     for entry in resolvers:
         if isinstance(entry, URLResolver):
-            yield from _patterns(
-                entry.url_patterns, prefix + str(entry.pattern), entry.namespace or namespace
-            )
+            yield from _patterns(entry.url_patterns, prefix + str(entry.pattern))
         elif isinstance(entry, URLPattern):
             yield prefix + str(entry.pattern), entry
 
@@ -141,6 +212,7 @@ def _is_ours(pattern: URLPattern) -> bool:
 
 
 ROUTES = sorted(dict(_patterns(get_resolver().url_patterns)).items())
+CASES = [(route, pattern, method, hx) for route, pattern in ROUTES for method, hx in COMBOS]
 
 
 def _path(route: str, kwargs: dict) -> str:
@@ -153,11 +225,15 @@ def _path(route: str, kwargs: dict) -> str:
     return "/" + PLACEHOLDER.sub(fill, route).replace("^", "").replace("$", "")
 
 
-def _client(user) -> Client:
-    client = Client()
-    if user is not None:
-        client.force_login(user)
-    return client
+def _may_see(role: str, path: str) -> set[str]:
+    visible = set()
+    if role == "author":
+        visible |= {NOTE_CANARY, SHARED_CANARY}
+    if role == "other_party":
+        visible.add(SHARED_CANARY)
+    if role == "hr_admin" or (role == "superuser" and path.startswith("/admin/")):
+        visible.add(ORG_CANARY)
+    return visible
 
 
 def test_every_route_of_ours_has_expectations():
@@ -169,33 +245,60 @@ def test_every_route_of_ours_has_expectations():
     assert not missing, f"Add these routes to EXPECTED in {__name__}: {missing}"
 
 
+def test_the_matrix_covers_every_route_method_and_role():
+    assert len(CASES) == 4 * len(ROUTES)
+    assert len(ROUTES) > 100  # ours, allauth's and the admin's
+
+
 @pytest.mark.django_db
-@pytest.mark.parametrize(("route", "pattern"), ROUTES, ids=[route for route, _ in ROUTES])
-def test_route_for_every_role(route, pattern):
+@pytest.mark.parametrize(
+    ("route", "pattern", "method", "hx"),
+    CASES,
+    ids=[f"{method}{'+hx' if hx else ''} {route}" for route, _, method, hx in CASES],
+)
+def test_route_for_every_role(route, pattern, method, hx):
     world = _world()
     if _is_ours(pattern):
         sample, expected = EXPECTED[pattern.name]
-        kwargs = sample(world) if sample else {}
-        methods = expected
+        kwargs = sample(world.ids) if sample else {}
+        statuses_for = expected.get(f"{method}_HX" if hx else method) or expected[method]
     else:
-        kwargs, methods = THIRD_PARTY_SAMPLES, {"GET": None}
+        kwargs, statuses_for = THIRD_PARTY_SAMPLES, None
     try:
         path = _path(route, kwargs)
     except LookupError as missing:
         pytest.fail(f"No sample argument {missing} for {route}: add one to this test.")
 
-    # The HR admin goes last: their POSTs change the world (e.g. revoke the invitation).
-    for method, statuses in methods.items():
-        for role in ROLES:
-            response = getattr(_client(world.users[role]), method.lower())(path)
-            body = response.content.decode(errors="replace")
-            assert response.status_code < 500, f"{method} {path} as {role}: {response.status_code}"
-            if statuses is not None:
-                assert response.status_code == statuses[role], (
-                    f"{method} {path} as {role}: {response.status_code}, expected {statuses[role]}"
-                )
-            may_see_canary = role == "hr_admin" or (
-                role == "superuser" and path.startswith("/admin/")
+    headers = {"HX-Request": "true"} if hx else {}
+    for role in ROLES:
+        client = Client(headers=headers)
+        if world.users[role] is not None:
+            client.force_login(world.users[role])
+        response = client.get(path) if method == "GET" else client.post(path)
+        where = f"{method}{' (htmx)' if hx else ''} {path} as {role}"
+        assert response.status_code < 500, f"{where}: {response.status_code}"
+        if statuses_for is not None:
+            assert response.status_code == statuses_for[role], (
+                f"{where}: {response.status_code}, expected {statuses_for[role]}"
             )
-            if not may_see_canary:
-                assert CANARY not in body, f"{method} {path} leaks to {role}"
+        body = response.content.decode(errors="replace")
+        for canary in {NOTE_CANARY, SHARED_CANARY, ORG_CANARY} - _may_see(role, path):
+            assert canary not in body, f"{where} shows {canary}"
+
+
+@pytest.mark.django_db
+def test_the_canaries_are_visible_to_those_who_may_see_them():
+    """So the matrix's absence checks could fail: the canaries do render."""
+    world = _world()
+    author, other = Client(), Client()
+    author.force_login(world.users["author"])
+    other.force_login(world.users["other_party"])
+    session_page = f"/sessions/{world.ids['session']}/"
+    relationship_page = f"/relationships/{world.ids['relationship']}/"
+
+    assert NOTE_CANARY in author.get(session_page).content.decode()
+    assert SHARED_CANARY in other.get(relationship_page).content.decode()
+    assert NOTE_CANARY not in other.get(session_page).content.decode()
+    hr = Client()
+    hr.force_login(world.users["hr_admin"])
+    assert ORG_CANARY in hr.get("/organisation/").content.decode()

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "relationships",
     "reflections",
     "insights",
+    "privacy",
 ]
 
 MIDDLEWARE = [
@@ -198,3 +199,7 @@ LOGGING = {
 
 # Invitations to an organisation stay valid this long.
 RAPPORT_INVITATION_DAYS = env_int("RAPPORT_INVITATION_DAYS", 14)
+
+# Keys for private text at rest: comma-separated base64 32-byte keys, newest first.
+# The local and test settings use a fixed development key; production requires one.
+RAPPORT_ENCRYPTION_KEYS = os.environ.get("RAPPORT_ENCRYPTION_KEYS", "")

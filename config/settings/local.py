@@ -14,3 +14,6 @@ STORAGES = {
     **STORAGES,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# A fixed development key so the demo run anywhere; production requires its own.
+RAPPORT_ENCRYPTION_KEYS = RAPPORT_ENCRYPTION_KEYS or "ZGV2ZWxvcG1lbnQtb25seS1ub3Qtc2VjcmV0LWtleSE="  # noqa: F405

@@ -2,8 +2,17 @@
 
 from django.core.exceptions import ImproperlyConfigured
 
+from privacy.encryption import parse_encryption_keys
+
 from .base import *  # noqa: F403
-from .base import ALLOWED_HOSTS, DEBUG, SECRET_KEY, env_bool, env_int
+from .base import (
+    ALLOWED_HOSTS,
+    DEBUG,
+    RAPPORT_ENCRYPTION_KEYS,
+    SECRET_KEY,
+    env_bool,
+    env_int,
+)
 
 if not SECRET_KEY:
     raise ImproperlyConfigured(
@@ -11,6 +20,14 @@ if not SECRET_KEY:
         "long random string (for example: python -c 'import secrets; "
         "print(secrets.token_urlsafe(50))')."
     )
+if not RAPPORT_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured(
+        "The RAPPORT_ENCRYPTION_KEYS environment variable is required in production: "
+        "comma-separated base64 32-byte keys, newest first (make one with: python -c "
+        "'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())')."
+    )
+# A malformed key stops the process now, not at the first note someone saves.
+parse_encryption_keys(RAPPORT_ENCRYPTION_KEYS)
 if not DEBUG and not ALLOWED_HOSTS:
     raise ImproperlyConfigured(
         "The ALLOWED_HOSTS environment variable is required in production: a "

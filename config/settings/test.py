@@ -16,3 +16,6 @@ STORAGES = {
 }
 # Static files come from the finders in tests; nothing is collected.
 WHITENOISE_AUTOREFRESH = True
+
+# A fixed development key so the tests run anywhere; production requires its own.
+RAPPORT_ENCRYPTION_KEYS = RAPPORT_ENCRYPTION_KEYS or "ZGV2ZWxvcG1lbnQtb25seS1ub3Qtc2VjcmV0LWtleSE="  # noqa: F405

@@ -54,8 +54,9 @@ def test_hr_admin_invites_and_the_invitee_joins_their_team(
 
     assert client.post(accept_path)["Location"] == reverse("account_signup")
     form = text(client.get(reverse("account_signup")))
-    assert "You're joining <strong>Acme Coaching</strong>" in form
-    assert 'value="ivy@example.com"' in form
+    assert "You're joining Acme Coaching" in form
+    raw_form = client.get(reverse("account_signup")).content.decode()
+    assert 'value="ivy@example.com"' in raw_form
     assert "Organisation name" not in form
 
     response = client.post(reverse("account_signup"), _signup_data("ivy@example.com"))
@@ -241,7 +242,7 @@ def test_invitation_form_with_htmx_returns_the_invitations_region(hr_client):
         HTTP_HX_REQUEST="true",
     )
 
-    page = text(response)
+    page = response.content.decode()
     assert response.status_code == 200
     assert page.lstrip().startswith('<section id="invitations"')
     assert "ivy@example.com" in page

@@ -28,7 +28,7 @@ def test_totp_two_factor_sign_in_with_recovery_codes(client, member):
     # Setting up two-factor asks for the password again first.
     assert client.get(reverse("mfa_activate_totp")).status_code == 302
     client.post(reverse("account_reauthenticate"), {"password": TEST_PASSWORD})
-    page = text(client.get(reverse("mfa_activate_totp")))
+    page = client.get(reverse("mfa_activate_totp")).content.decode()
     secret = re.search(r'id="authenticator_secret"[^>]*value="([A-Z2-7]+)"', page).group(1)
 
     response = client.post(reverse("mfa_activate_totp"), {"code": _code(secret)})

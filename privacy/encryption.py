@@ -1,0 +1,129 @@
+"""Authenticated encryption for private text at rest.
+
+AES-256-GCM with keys from RAPPORT_ENCRYPTION_KEYS (comma-separated, base64, newest
+first). Each ciphertext names its key by a short fingerprint, so older keys keep
+decrypting after rotation, and is bound to the row and field it belongs to by
+associated data: copied to another row or field, it fails to decrypt.
+"""
+
+import base64
+import binascii
+import hashlib
+import os
+from functools import cache
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+FORMAT = "v1"
+NONCE_BYTES = 12
+
+
+class DecryptionError(Exception):
+    """The text cannot be decrypted: unknown key, tampered, or moved from another row."""
+
+
+def _fingerprint(key: bytes) -> str:
+    return hashlib.sha256(key).hexdigest()[:8]
+
+
+@cache
+def parse_encryption_keys(raw: str) -> tuple[tuple[str, AESGCM], ...]:
+    keys = []
+    for item in raw.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        try:
+            key = base64.urlsafe_b64decode(item + "=" * (-len(item) % 4))
+        except (binascii.Error, ValueError):
+            raise ImproperlyConfigured(
+                "RAPPORT_ENCRYPTION_KEYS must hold base64-encoded 32-byte keys."
+            ) from None
+        if len(key) != 32:
+            raise ImproperlyConfigured(
+                "Each key in RAPPORT_ENCRYPTION_KEYS must be 32 bytes (base64 of 32 bytes); "
+                "make one with: python -c 'import base64, os; "
+                "print(base64.urlsafe_b64encode(os.urandom(32)).decode())'"
+            )
+        keys.append((_fingerprint(key), AESGCM(key)))
+    if not keys:
+        raise ImproperlyConfigured("RAPPORT_ENCRYPTION_KEYS is empty.")
+    return tuple(keys)
+
+
+def keys() -> tuple[tuple[str, AESGCM], ...]:
+    return parse_encryption_keys(settings.RAPPORT_ENCRYPTION_KEYS)
+
+
+def newest_key_id() -> str:
+    return keys()[0][0]
+
+
+def key_id_of(ciphertext: str) -> str | None:
+    parts = ciphertext.split(":", 2)
+    return parts[1] if len(parts) == 3 and parts[0] == FORMAT else None
+
+
+def encrypt(plaintext: str, *, associated_data: bytes) -> str:
+    key_id, aead = keys()[0]
+    nonce = os.urandom(NONCE_BYTES)
+    sealed = aead.encrypt(nonce, plaintext.encode("utf-8"), associated_data)
+    return f"{FORMAT}:{key_id}:{base64.b64encode(nonce + sealed).decode('ascii')}"
+
+
+def decrypt(ciphertext: str, *, associated_data: bytes) -> str:
+    try:
+        version, key_id, payload = ciphertext.split(":", 2)
+        blob = base64.b64decode(payload, validate=True)
+    except (ValueError, binascii.Error):
+        raise DecryptionError("Not a Rapport ciphertext.") from None
+    if version != FORMAT:
+        raise DecryptionError(f"Unknown ciphertext format {version!r}.")
+    aead = dict(keys()).get(key_id)
+    if aead is None:
+        raise DecryptionError(f"No key {key_id} in RAPPORT_ENCRYPTION_KEYS.")
+    try:
+        plaintext = aead.decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], associated_data)
+    except InvalidTag:
+        raise DecryptionError("The ciphertext does not belong here or was altered.") from None
+    return plaintext.decode("utf-8")
+
+
+# Every encrypted attribute of every model, for key rotation.
+REGISTRY: list[tuple[type, "EncryptedText"]] = []
+
+
+class EncryptedText(property):
+    """A model attribute holding private text, stored encrypted in `column`.
+
+    Reading it decrypts; assigning encrypts. The associated data binds the
+    ciphertext to this model, this attribute and this row's public_id. It is a
+    `property` so Django's model constructor accepts it as a keyword argument.
+    """
+
+    def __init__(self, column: str):
+        self.column = column
+        super().__init__(self._get, self._set)
+
+    def contribute_to_class(self, cls, name):
+        # Django calls this once the model's _meta exists (unlike __set_name__).
+        self.name = name
+        setattr(cls, name, self)
+        if not cls._meta.abstract:
+            REGISTRY.append((cls, self))
+
+    def associated_data(self, instance) -> bytes:
+        return f"{instance._meta.label_lower}.{self.name}:{instance.public_id}".encode()
+
+    def _get(self, instance) -> str:
+        ciphertext = getattr(instance, self.column)
+        if not ciphertext:
+            return ""
+        return decrypt(ciphertext, associated_data=self.associated_data(instance))
+
+    def _set(self, instance, value: str) -> None:
+        ciphertext = encrypt(value, associated_data=self.associated_data(instance)) if value else ""
+        setattr(instance, self.column, ciphertext)

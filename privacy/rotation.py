@@ -1,0 +1,27 @@
+from django.db import transaction
+
+from privacy.encryption import REGISTRY, newest_key_id
+
+
+def rotate_all(batch_size: int = 500) -> dict[str, int]:
+    """Re-encrypt every private text under the newest key. Rows already under it are
+    left alone, so the command can be stopped and run again."""
+    newest = newest_key_id()
+    counts: dict[str, int] = {}
+    for model, attribute in REGISTRY:
+        label = f"{model._meta.label}.{attribute.name}"
+        counts[label] = 0
+        rows = (
+            model._default_manager.exclude(**{attribute.column: ""})
+            .exclude(**{f"{attribute.column}__contains": f":{newest}:"})
+            .only("pk", "public_id", attribute.column)
+            .order_by("pk")
+        )
+        for instance in rows.iterator(chunk_size=batch_size):
+            with transaction.atomic():
+                setattr(instance, attribute.name, getattr(instance, attribute.name))
+                model._default_manager.filter(pk=instance.pk).update(
+                    **{attribute.column: getattr(instance, attribute.column)}
+                )
+            counts[label] += 1
+    return counts

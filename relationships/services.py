@@ -1,0 +1,426 @@
+"""Use cases for coaching relationships. Each function is the whole use case, in one
+transaction: it checks who may do it, validates, saves, audits and notifies."""
+
+import uuid
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Invitation, Membership, User
+from accounts.services import audit_record, invitation_create
+from relationships.models import (
+    ActionItem,
+    CoachingRelationship,
+    CoachingSession,
+    Note,
+    NoteDraft,
+)
+
+Status = CoachingRelationship.Status
+
+READ_ONLY_MESSAGE = "This relationship has ended, so its history is read-only."
+NOT_STARTED_MESSAGE = "This relationship starts once the invitation is accepted."
+
+
+class ConflictError(Exception):
+    """The text was changed elsewhere since this form was opened."""
+
+
+def _require_writable(relationship: CoachingRelationship) -> None:
+    if relationship.status == Status.ENDED:
+        raise ValidationError(READ_ONLY_MESSAGE)
+    if not relationship.is_writable:
+        raise ValidationError(NOT_STARTED_MESSAGE)
+
+
+def _require_party(relationship: CoachingRelationship, user: User) -> str:
+    role = relationship.role_of(user)
+    if role is None:  # views fetch through for_member(); this is a second lock
+        raise PermissionError("Not a party to this relationship.")
+    return role
+
+
+def _notify(*, to: str, subject: str, template: str, context: dict) -> None:
+    body = render_to_string(template, context)
+    transaction.on_commit(
+        lambda: send_mail(subject=subject, message=body, from_email=None, recipient_list=[to])
+    )
+
+
+# --- Relationships ------------------------------------------------------------
+
+
+@transaction.atomic
+def relationship_invite(
+    *,
+    coach: User,
+    purpose: str,
+    coachee: User | None = None,
+    email: str = "",
+    site_url: str,
+) -> CoachingRelationship:
+    """A coach asks a colleague (or an email address, which also gets an invitation
+    to the organisation) to be their coachee. Nothing happens without their consent."""
+    membership = Membership.objects.select_related("organisation").get(user=coach)
+    organisation = membership.organisation
+    email = email.strip().lower()
+    if coachee is None and email:
+        coachee = User.objects.filter(
+            email__iexact=email, membership__organisation=organisation
+        ).first()
+    if coachee is not None:
+        if coachee.pk == coach.pk:
+            raise ValidationError({"coachee": "You can't be your own coachee."})
+        if not Membership.objects.filter(user=coachee, organisation=organisation).exists():
+            raise ValidationError({"coachee": "Choose someone in your organisation."})
+        if CoachingRelationship.objects.open().filter(coach=coach, coachee=coachee).exists():
+            raise ValidationError(
+                {"coachee": f"You already have an open relationship with {coachee.name}."}
+            )
+    elif not email:
+        raise ValidationError({"coachee": "Choose a colleague or enter an email address."})
+
+    relationship = CoachingRelationship(
+        organisation=organisation,
+        coach=coach,
+        coachee=coachee,
+        invited_email="" if coachee else email,
+    )
+    relationship.purpose = purpose.strip()
+    if coachee is None:
+        invitation, _token = invitation_create(
+            organisation=organisation,
+            email=email,
+            team=None,
+            role=Membership.Role.MEMBER,
+            invited_by=coach,
+            site_url=site_url,
+        )
+        relationship.invitation = invitation
+    try:
+        with transaction.atomic():
+            relationship.save()
+    except IntegrityError:  # the same pair, invited twice at once
+        raise ValidationError(
+            {"coachee": "You already have an open relationship with this person."}
+        ) from None
+    audit_record(
+        actor=coach, action="relationship.invited", target=relationship, organisation=organisation
+    )
+    if coachee is not None:
+        _notify(
+            to=coachee.email,
+            subject=f"{coach.name} would like to coach you on Rapport",
+            template="relationships/email/invited.txt",
+            context={
+                "coach": coach,
+                "relationship": relationship,
+                "url": site_url.rstrip("/") + reverse("relationship_list"),
+            },
+        )
+    return relationship
+
+
+def relationship_attach_invited_coachee(*, invitation: Invitation, user: User) -> int:
+    """When someone joins through an organisation invitation a coach sent, the coaching
+    invitation becomes theirs to accept or decline."""
+    return CoachingRelationship.objects.filter(
+        invitation=invitation, coachee__isnull=True, status=Status.INVITED
+    ).update(coachee=user, invited_email="")
+
+
+@transaction.atomic
+def relationship_respond(
+    *, relationship: CoachingRelationship, user: User, accept: bool
+) -> CoachingRelationship:
+    relationship = CoachingRelationship.objects.select_for_update().get(pk=relationship.pk)
+    if relationship.coachee_id != user.pk:
+        raise PermissionError("Only the invited coachee can answer.")
+    if relationship.status != Status.INVITED:
+        raise ValidationError("This invitation has already been answered.")
+    now = timezone.now()
+    if accept:
+        relationship.status = Status.ACTIVE
+        relationship.accepted_at = now
+    else:
+        relationship.status = Status.DECLINED
+        relationship.ended_at = now
+    relationship.save(update_fields=["status", "accepted_at", "ended_at"])
+    audit_record(
+        actor=user,
+        action="relationship.accepted" if accept else "relationship.declined",
+        target=relationship,
+        organisation=relationship.organisation,
+    )
+    return relationship
+
+
+# What each side may do from each status. Either side can pause, resume or end; the
+# coach can also withdraw an invitation that has not been answered.
+TRANSITIONS = {
+    "pause": ({Status.ACTIVE}, Status.PAUSED),
+    "resume": ({Status.PAUSED}, Status.ACTIVE),
+    "end": ({Status.ACTIVE, Status.PAUSED}, Status.ENDED),
+    "withdraw": ({Status.INVITED}, Status.ENDED),
+}
+PAST_TENSE = {"pause": "paused", "resume": "resumed", "end": "ended", "withdraw": "withdrawn"}
+
+
+@transaction.atomic
+def relationship_transition(
+    *, relationship: CoachingRelationship, user: User, action: str
+) -> CoachingRelationship:
+    relationship = CoachingRelationship.objects.select_for_update().get(pk=relationship.pk)
+    role = _require_party(relationship, user)
+    if action not in TRANSITIONS:
+        raise ValidationError("Unknown change.")
+    allowed_from, new_status = TRANSITIONS[action]
+    if action == "withdraw" and role != "coach":
+        raise ValidationError("Only the coach can withdraw an invitation.")
+    if relationship.status not in allowed_from:
+        raise ValidationError(
+            f"A relationship that is {relationship.get_status_display().lower()} can't be "
+            f"{PAST_TENSE[action]}."
+        )
+    relationship.status = new_status
+    if new_status == Status.ENDED:
+        relationship.ended_at = timezone.now()
+    relationship.save(update_fields=["status", "ended_at"])
+    audit_record(
+        actor=user,
+        action=f"relationship.{new_status}",
+        target=relationship,
+        organisation=relationship.organisation,
+    )
+    return relationship
+
+
+# --- Sessions -------------------------------------------------------------------
+
+
+@transaction.atomic
+def session_create(
+    *,
+    relationship: CoachingRelationship,
+    user: User,
+    held_on: date,
+    duration_minutes: int,
+    focus: str,
+    agenda: str,
+    summary: str = "",
+    client_token: uuid.UUID | None = None,
+) -> CoachingSession:
+    _require_party(relationship, user)
+    _require_writable(relationship)
+    if client_token is not None:
+        existing = CoachingSession.objects.filter(
+            relationship=relationship, client_token=client_token
+        ).first()
+        if existing is not None:  # the same form, sent twice
+            return existing
+    session = CoachingSession(
+        relationship=relationship,
+        held_on=held_on,
+        duration_minutes=duration_minutes,
+        focus=focus,
+        created_by=user,
+        client_token=client_token,
+    )
+    session.agenda = agenda.strip()
+    session.summary = summary.strip()
+    session.full_clean()
+    session.save()
+    return session
+
+
+@transaction.atomic
+def session_update(
+    *,
+    session: CoachingSession,
+    user: User,
+    expected_version: int,
+    held_on: date,
+    duration_minutes: int,
+    focus: str,
+    agenda: str,
+    summary: str,
+) -> CoachingSession:
+    _require_party(session.relationship, user)
+    _require_writable(session.relationship)
+    session.held_on = held_on
+    session.duration_minutes = duration_minutes
+    session.focus = focus
+    session.agenda = agenda.strip()
+    session.summary = summary.strip()
+    session.full_clean()
+    updated = CoachingSession.objects.filter(pk=session.pk, version=expected_version).update(
+        held_on=held_on,
+        duration_minutes=duration_minutes,
+        focus=focus,
+        agenda_ciphertext=session.agenda_ciphertext,
+        summary_ciphertext=session.summary_ciphertext,
+        version=F("version") + 1,
+        updated_at=timezone.now(),
+    )
+    if not updated:
+        raise ConflictError()
+    session.refresh_from_db()
+    return session
+
+
+# --- Notes and drafts -------------------------------------------------------------
+
+
+@transaction.atomic
+def note_create(
+    *,
+    author: User,
+    relationship: CoachingRelationship,
+    body: str,
+    visibility: str,
+    session: CoachingSession | None = None,
+    client_token: uuid.UUID | None = None,
+) -> Note:
+    _require_party(relationship, author)
+    _require_writable(relationship)
+    if session is not None and session.relationship_id != relationship.pk:
+        raise ValidationError({"session": "That session belongs to another relationship."})
+    if client_token is not None:
+        existing = Note.objects.filter(author=author, client_token=client_token).first()
+        if existing is not None:  # the same form, sent twice
+            return existing
+    note = Note(
+        relationship=relationship,
+        session=session,
+        author=author,
+        visibility=visibility,
+        client_token=client_token,
+    )
+    note.body = body.strip()
+    note.full_clean()
+    note.save()
+    if client_token is not None:
+        NoteDraft.objects.filter(author=author, key=client_token).delete()
+    return note
+
+
+@transaction.atomic
+def note_update(
+    *,
+    note: Note,
+    author: User,
+    body: str,
+    visibility: str,
+    expected_version: int,
+    draft_key: uuid.UUID | None = None,
+) -> Note:
+    if note.author_id != author.pk:
+        raise PermissionError("Only the author edits a note.")
+    _require_writable(note.relationship)
+    note.body = body.strip()
+    note.visibility = visibility
+    note.full_clean()
+    updated = Note.objects.filter(pk=note.pk, version=expected_version).update(
+        body_ciphertext=note.body_ciphertext,
+        visibility=visibility,
+        version=F("version") + 1,
+        updated_at=timezone.now(),
+    )
+    if not updated:
+        raise ConflictError()
+    if draft_key is not None:
+        NoteDraft.objects.filter(author=author, key=draft_key).delete()
+    note.refresh_from_db()
+    return note
+
+
+@transaction.atomic
+def note_delete(*, note: Note, author: User) -> None:
+    if note.author_id != author.pk:
+        raise PermissionError("Only the author deletes a note.")
+    _require_writable(note.relationship)
+    note.delete()
+
+
+@transaction.atomic
+def note_draft_save(
+    *,
+    author: User,
+    relationship: CoachingRelationship,
+    key: uuid.UUID,
+    body: str,
+    session: CoachingSession | None = None,
+    note: Note | None = None,
+) -> NoteDraft | None:
+    """Autosave: keep what the person is typing, privately. An emptied form drops its
+    draft."""
+    _require_party(relationship, author)
+    _require_writable(relationship)
+    if not body.strip():
+        NoteDraft.objects.filter(author=author, key=key).delete()
+        return None
+    draft = NoteDraft.objects.filter(author=author, key=key).first()
+    if draft is None:
+        draft = NoteDraft(author=author, key=key, relationship=relationship)
+    draft.relationship = relationship
+    draft.session = session
+    draft.note = note
+    draft.body = body
+    draft.save()
+    return draft
+
+
+# --- Action items -------------------------------------------------------------------
+
+
+@transaction.atomic
+def action_item_create(
+    *,
+    relationship: CoachingRelationship,
+    user: User,
+    text: str,
+    owner: str,
+    due_on: date | None = None,
+    session: CoachingSession | None = None,
+    client_token: uuid.UUID | None = None,
+) -> ActionItem:
+    _require_party(relationship, user)
+    _require_writable(relationship)
+    if session is not None and session.relationship_id != relationship.pk:
+        raise ValidationError({"session": "That session belongs to another relationship."})
+    if client_token is not None:
+        existing = ActionItem.objects.filter(
+            relationship=relationship, client_token=client_token
+        ).first()
+        if existing is not None:
+            return existing
+    item = ActionItem(
+        relationship=relationship,
+        session=session,
+        owner=owner,
+        due_on=due_on,
+        created_by=user,
+        client_token=client_token,
+    )
+    item.text = text.strip()
+    item.full_clean()
+    item.save()
+    return item
+
+
+@transaction.atomic
+def action_item_set_done(*, item: ActionItem, user: User, done: bool) -> ActionItem:
+    """Only the owner ticks an item off: the coach's follow-through is theirs to earn."""
+    role = _require_party(item.relationship, user)
+    _require_writable(item.relationship)
+    if role != item.owner:
+        raise ValidationError("Only the person who owns this item can mark it done.")
+    item.done_at = (item.done_at or timezone.now()) if done else None
+    item.save(update_fields=["done_at"])
+    return item

@@ -1,0 +1,36 @@
+from django.urls import path
+
+from relationships import views
+
+urlpatterns = [
+    path("relationships/", views.relationship_list, name="relationship_list"),
+    path("relationships/new/", views.relationship_invite, name="relationship_invite"),
+    path("relationships/<uuid:public_id>/", views.relationship_detail, name="relationship_detail"),
+    path(
+        "relationships/<uuid:public_id>/respond/",
+        views.relationship_respond,
+        name="relationship_respond",
+    ),
+    path(
+        "relationships/<uuid:public_id>/status/",
+        views.relationship_transition,
+        name="relationship_transition",
+    ),
+    path(
+        "relationships/<uuid:public_id>/sessions/new/",
+        views.session_create,
+        name="session_create",
+    ),
+    path("relationships/<uuid:public_id>/notes/new/", views.note_create, name="note_create"),
+    path("relationships/<uuid:public_id>/drafts/", views.note_draft, name="note_draft"),
+    path(
+        "relationships/<uuid:public_id>/actions/",
+        views.action_item_create,
+        name="action_item_create",
+    ),
+    path("sessions/<uuid:public_id>/", views.session_detail, name="session_detail"),
+    path("sessions/<uuid:public_id>/edit/", views.session_edit, name="session_edit"),
+    path("notes/<uuid:public_id>/edit/", views.note_edit, name="note_edit"),
+    path("notes/<uuid:public_id>/delete/", views.note_delete, name="note_delete"),
+    path("actions/<uuid:public_id>/done/", views.action_item_done, name="action_item_done"),
+]

@@ -1,0 +1,563 @@
+"""Thin views: each fetches through a user-scoped queryset (not yours is a 404), hands
+the use case to services.py and renders one page or one of its partials."""
+
+import uuid
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from config.forms import apply_validation_error
+from relationships import selectors, services
+from relationships.forms import (
+    ActionItemForm,
+    NoteEditForm,
+    NoteForm,
+    RelationshipInviteForm,
+    SessionEditForm,
+    SessionForm,
+)
+from relationships.models import (
+    ActionItem,
+    CoachingRelationship,
+    CoachingSession,
+    Note,
+    NoteDraft,
+)
+from relationships.prompts import COACH_PRIVATE_PROMPTS, agenda_for, is_template_agenda
+
+DETAIL = "relationships/relationship_detail.html"
+SESSION_DETAIL = "relationships/session_detail.html"
+
+
+def _relationship(request, public_id) -> CoachingRelationship:
+    return get_object_or_404(
+        CoachingRelationship.objects.for_member(request.user).with_people(), public_id=public_id
+    )
+
+
+def _session(request, public_id) -> CoachingSession:
+    return get_object_or_404(
+        CoachingSession.objects.visible_to(request.user).select_related(
+            "relationship__coach", "relationship__coachee", "relationship__organisation"
+        ),
+        public_id=public_id,
+    )
+
+
+def _optional_session(request, relationship, public_id):
+    """A session named in a form must be one the person can see, of this relationship."""
+    if not public_id:
+        return None
+    if not _is_uuid(public_id):
+        raise Http404("No such session.")
+    return get_object_or_404(
+        CoachingSession.objects.visible_to(request.user).filter(relationship=relationship),
+        public_id=public_id,
+    )
+
+
+def _is_uuid(value) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+def _error_text(error: ValidationError) -> str:
+    return " ".join(error.messages)
+
+
+def _render(request, template, context, *, partial=None, status=200):
+    if partial and request.htmx:
+        template = f"{template}#{partial}"
+    response = render(request, template, context, status=status)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _back_to(relationship, session=None, anchor=""):
+    if session is not None:
+        return reverse("session_detail", args=[session.public_id]) + anchor
+    return reverse("relationship_detail", args=[relationship.public_id]) + anchor
+
+
+def _note_form(request, relationship, *, data=None, initial=None, edit=False):
+    other = relationship.other_party_name(request.user)
+    form_class = NoteEditForm if edit else NoteForm
+    form = form_class(data, initial=initial, other_party_name=other)
+    # Autosave: while the person types, htmx keeps a private draft of the form.
+    form.fields["body"].widget.attrs.update(
+        {
+            "hx-post": reverse("note_draft", args=[relationship.public_id]),
+            "hx-trigger": "input changed delay:1500ms",
+            "hx-include": "closest form",
+            "hx-target": "next .draft-status",
+            "hx-swap": "innerHTML",
+        }
+    )
+    return form
+
+
+# --- Relationships -------------------------------------------------------------------
+
+
+@require_GET
+def relationship_list(request):
+    return render(
+        request, "relationships/relationship_list.html", selectors.relationships_for(request.user)
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def relationship_invite(request):
+    if not hasattr(request.user, "membership"):
+        messages.error(request, "Join an organisation before inviting a coachee.")
+        return redirect("home")
+    form = RelationshipInviteForm(request.POST or None, coach=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            relationship = services.relationship_invite(
+                coach=request.user,
+                coachee=form.cleaned_data["coachee"],
+                email=form.cleaned_data["email"],
+                purpose=form.cleaned_data["purpose"],
+                site_url=request.build_absolute_uri("/"),
+            )
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(
+                request,
+                f"Invitation sent to {relationship.coachee_label}. You'll see their answer here.",
+            )
+            return redirect("relationship_detail", public_id=relationship.public_id)
+    return render(request, "relationships/relationship_invite.html", {"form": form})
+
+
+@require_GET
+def relationship_detail(request, public_id):
+    relationship = _relationship(request, public_id)
+    context = {
+        "relationship": relationship,
+        "role": relationship.role_of(request.user),
+        "other_name": relationship.other_party_name(request.user),
+        "note_form": _note_form(request, relationship),
+        "action_form": ActionItemForm(relationship=relationship),
+        **selectors.relationship_page(relationship, request.user),
+    }
+    return _render(request, DETAIL, context)
+
+
+@require_POST
+def relationship_respond(request, public_id):
+    relationship = _relationship(request, public_id)
+    accept = request.POST.get("answer") == "accept"
+    try:
+        services.relationship_respond(relationship=relationship, user=request.user, accept=accept)
+    except (ValidationError, PermissionError) as error:
+        messages.error(
+            request, getattr(error, "messages", ["You can't answer this invitation."])[0]
+        )
+    else:
+        messages.success(
+            request,
+            f"You're now working with {relationship.coach.name}."
+            if accept
+            else "You declined the invitation. Nothing more is shared.",
+        )
+    return redirect("relationship_detail", public_id=relationship.public_id)
+
+
+@require_POST
+def relationship_transition(request, public_id):
+    relationship = _relationship(request, public_id)
+    action = request.POST.get("action", "")
+    try:
+        relationship = services.relationship_transition(
+            relationship=relationship, user=request.user, action=action
+        )
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+    else:
+        messages.success(
+            request, f"The relationship is now {relationship.get_status_display().lower()}."
+        )
+    return redirect("relationship_detail", public_id=relationship.public_id)
+
+
+# --- Sessions -----------------------------------------------------------------------
+
+
+def _session_form_context(request, relationship, form, *, session=None):
+    focus = form["focus"].value() or ""
+    is_coach = relationship.role_of(request.user) == "coach"
+    return {
+        "relationship": relationship,
+        "session": session,
+        "form": form,
+        "coach_prompts": COACH_PRIVATE_PROMPTS.get(focus, []) if is_coach else [],
+    }
+
+
+@require_http_methods(["GET", "POST"])
+def session_create(request, public_id):
+    relationship = _relationship(request, public_id)
+    if request.method == "GET" or "refresh_agenda" in request.POST:
+        data = request.GET if request.method == "GET" else request.POST
+        first = not relationship.sessions.exists()
+        default_focus = (
+            CoachingSession.Focus.RECAST_THE_PAST
+            if first
+            else CoachingSession.Focus.MASTER_THE_MOMENT
+        )
+        focus = data.get("focus") or default_focus
+        if focus not in CoachingSession.Focus.values:
+            focus = default_focus
+        typed = data.get("agenda", "")
+        agenda = agenda_for(focus) if is_template_agenda(typed) else typed
+        token = data.get("client_token", "")
+        initial = {
+            "focus": focus,
+            "agenda": agenda,
+            "held_on": data.get("held_on") or timezone.localdate(),
+            "duration_minutes": data.get("duration_minutes") or 45,
+            "summary": data.get("summary", ""),
+            "client_token": token if _is_uuid(token) else uuid.uuid4(),
+        }
+        form = SessionForm(initial=initial)
+        context = _session_form_context(request, relationship, form)
+        context["first_session"] = first
+        return _render(request, "relationships/session_form.html", context, partial="agenda")
+    form = SessionForm(request.POST)
+    if form.is_valid():
+        try:
+            session = services.session_create(
+                relationship=relationship, user=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Session logged.")
+            return redirect("session_detail", public_id=session.public_id)
+    return render(
+        request,
+        "relationships/session_form.html",
+        _session_form_context(request, relationship, form),
+    )
+
+
+@require_GET
+def session_detail(request, public_id):
+    session = _session(request, public_id)
+    relationship = session.relationship
+    context = {
+        "relationship": relationship,
+        "session": session,
+        "role": relationship.role_of(request.user),
+        "other_name": relationship.other_party_name(request.user),
+        "note_form": _note_form(request, relationship),
+        "action_form": ActionItemForm(relationship=relationship),
+        **selectors.session_page(session, request.user),
+    }
+    return _render(request, SESSION_DETAIL, context)
+
+
+@require_http_methods(["GET", "POST"])
+def session_edit(request, public_id):
+    session = _session(request, public_id)
+    relationship = session.relationship
+    status = 200
+    if request.method == "POST":
+        form = SessionEditForm(request.POST)
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            data.pop("client_token", None)
+            try:
+                services.session_update(
+                    session=session,
+                    user=request.user,
+                    expected_version=data.pop("version"),
+                    **data,
+                )
+            except services.ConflictError:
+                session.refresh_from_db()
+                status = 409
+                form.add_error(
+                    None,
+                    "This session was changed in another tab or by "
+                    f"{relationship.other_party_name(request.user)} since you opened it. Your "
+                    "text is still below; the latest saved summary is shown beside it. Copy "
+                    "what you need, then reload to edit the latest version.",
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, "Session saved.")
+                return redirect("session_detail", public_id=session.public_id)
+    else:
+        form = SessionEditForm(
+            initial={
+                "held_on": session.held_on,
+                "duration_minutes": session.duration_minutes,
+                "focus": session.focus,
+                "agenda": session.agenda,
+                "summary": session.summary,
+                "version": session.version,
+            }
+        )
+    context = _session_form_context(request, relationship, form, session=session)
+    context["conflict"] = status == 409
+    return render(request, "relationships/session_form.html", context, status=status)
+
+
+# --- Notes ------------------------------------------------------------------------
+
+
+def _notes_region(request, relationship, session, form):
+    if session is not None:
+        notes = selectors.session_page(session, request.user)["notes"]
+    else:
+        notes = selectors.relationship_page(relationship, request.user)["notes"]
+    context = {
+        "relationship": relationship,
+        "session": session,
+        "notes": notes,
+        "note_form": form,
+        "other_name": relationship.other_party_name(request.user),
+    }
+    return _render(request, DETAIL, context, partial="notes")
+
+
+@require_http_methods(["GET", "POST"])
+def note_create(request, public_id):
+    relationship = _relationship(request, public_id)
+    if request.method == "GET":
+        # The page for writing a note on its own: with JavaScript off, or to continue a draft.
+        session_id = request.GET.get("session", "")
+        initial, draft = {}, None
+        if "draft" in request.GET:
+            draft_key = request.GET["draft"]
+            draft = get_object_or_404(
+                NoteDraft.objects.visible_to(request.user).filter(relationship=relationship),
+                key=draft_key if _is_uuid(draft_key) else uuid.uuid4(),
+            )
+            initial = {"body": draft.body, "client_token": draft.key}
+            if draft.session_id:
+                session_id = draft.session.public_id
+        session = _optional_session(request, relationship, session_id)
+        form = _note_form(request, relationship, initial=initial)
+        return render(
+            request,
+            "relationships/note_form.html",
+            {"relationship": relationship, "session": session, "form": form, "draft": draft},
+        )
+    session = _optional_session(request, relationship, request.POST.get("session"))
+    form = _note_form(request, relationship, data=request.POST)
+    if form.is_valid():
+        try:
+            services.note_create(
+                author=request.user, relationship=relationship, session=session, **form.cleaned_data
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Note saved.")
+            if request.htmx:
+                return _notes_region(
+                    request, relationship, session, _note_form(request, relationship)
+                )
+            return redirect(_back_to(relationship, session, "#notes"))
+    if request.htmx:
+        return _notes_region(request, relationship, session, form)
+    return render(
+        request,
+        "relationships/note_form.html",
+        {"relationship": relationship, "session": session, "form": form},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def note_edit(request, public_id):
+    note = get_object_or_404(
+        Note.objects.editable_by(request.user).select_related(
+            "relationship__coach", "relationship__coachee", "session"
+        ),
+        public_id=public_id,
+    )
+    relationship = note.relationship
+    status = 200
+    if request.method == "POST":
+        form = _note_form(request, relationship, data=request.POST, edit=True)
+        if form.is_valid():
+            try:
+                services.note_update(
+                    note=note,
+                    author=request.user,
+                    body=form.cleaned_data["body"],
+                    visibility=form.cleaned_data["visibility"],
+                    expected_version=form.cleaned_data["version"],
+                    draft_key=form.cleaned_data["client_token"],
+                )
+            except services.ConflictError:
+                note.refresh_from_db()
+                status = 409
+                form.add_error(
+                    None,
+                    "This note was changed in another tab or window since you opened it. "
+                    "Your text is still below, and the latest saved version is shown beside "
+                    "it: copy what you need, then reload to edit the latest version.",
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, "Note saved.")
+                return redirect(_back_to(relationship, note.session, "#notes"))
+    else:
+        initial = {"body": note.body, "visibility": note.visibility, "version": note.version}
+        draft_key = request.GET.get("draft")
+        if draft_key and _is_uuid(draft_key):
+            draft = (
+                NoteDraft.objects.visible_to(request.user).filter(note=note, key=draft_key).first()
+            )
+            if draft is not None:
+                initial.update(body=draft.body, client_token=draft.key)
+        form = _note_form(request, relationship, initial=initial, edit=True)
+    return render(
+        request,
+        "relationships/note_form.html",
+        {
+            "relationship": relationship,
+            "session": note.session,
+            "form": form,
+            "note": note,
+            "conflict": status == 409,
+        },
+        status=status,
+    )
+
+
+@require_POST
+def note_delete(request, public_id):
+    note = get_object_or_404(
+        Note.objects.editable_by(request.user).select_related("relationship", "session"),
+        public_id=public_id,
+    )
+    relationship, session = note.relationship, note.session
+    try:
+        services.note_delete(note=note, author=request.user)
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+    else:
+        messages.success(request, "Note deleted.")
+    return redirect(_back_to(relationship, session, "#notes"))
+
+
+@require_POST
+def note_draft(request, public_id):
+    """Autosave (htmx): keeps what the person is typing as a private draft."""
+    relationship = _relationship(request, public_id)
+    key = request.POST.get("client_token", "")
+    if not _is_uuid(key):
+        return HttpResponse("Not saved: reload the page.", status=400)
+    session = _optional_session(request, relationship, request.POST.get("session"))
+    note = None
+    if request.POST.get("note"):
+        note_id = request.POST["note"]
+        note = get_object_or_404(
+            Note.objects.editable_by(request.user).filter(relationship=relationship),
+            public_id=note_id if _is_uuid(note_id) else uuid.uuid4(),
+        )
+    body = request.POST.get("body", "")[: NoteForm.base_fields["body"].max_length]
+    try:
+        draft = services.note_draft_save(
+            author=request.user,
+            relationship=relationship,
+            key=key,
+            body=body,
+            session=session,
+            note=note,
+        )
+    except ValidationError as error:
+        return HttpResponse(_error_text(error))
+    if draft is None:
+        return HttpResponse("")
+    saved_at = timezone.localtime(draft.updated_at).strftime("%H:%M")
+    return HttpResponse(f"Draft saved privately at {saved_at}.")
+
+
+# --- Action items -------------------------------------------------------------------
+
+
+@require_POST
+def action_item_create(request, public_id):
+    relationship = _relationship(request, public_id)
+    session = _optional_session(request, relationship, request.POST.get("session"))
+    form = ActionItemForm(request.POST, relationship=relationship)
+    if form.is_valid():
+        try:
+            services.action_item_create(
+                relationship=relationship, user=request.user, session=session, **form.cleaned_data
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Action item added.")
+            if not request.htmx:
+                return redirect(_back_to(relationship, session, "#actions"))
+            form = ActionItemForm(relationship=relationship)
+    if not request.htmx and form.errors:
+        messages.error(
+            request,
+            "The action item wasn't added: "
+            + " ".join(e for errors in form.errors.values() for e in errors),
+        )
+        return redirect(_back_to(relationship, session, "#actions"))
+    return _actions_region(request, relationship, session, form)
+
+
+def _actions_region(request, relationship, session, form):
+    if session is not None:
+        items = selectors.session_page(session, request.user)["items"]
+    else:
+        items = list(ActionItem.objects.visible_to(request.user).filter(relationship=relationship))
+    context = {
+        "relationship": relationship,
+        "session": session,
+        "role": relationship.role_of(request.user),
+        "open_items": [i for i in items if not i.is_done],
+        "done_items": [i for i in items if i.is_done],
+        "follow_through": selectors.follow_through(items),
+        "action_form": form,
+    }
+    return _render(request, DETAIL, context, partial="actions")
+
+
+@require_POST
+def action_item_done(request, public_id):
+    item = get_object_or_404(
+        ActionItem.objects.visible_to(request.user).select_related(
+            "relationship__coach", "relationship__coachee", "session"
+        ),
+        public_id=public_id,
+    )
+    relationship = item.relationship
+    try:
+        services.action_item_set_done(
+            item=item, user=request.user, done=request.POST.get("done") == "1"
+        )
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+    # The item was ticked on the session page or on the relationship page.
+    session = item.session if request.POST.get("session") else None
+    if request.htmx:
+        return _actions_region(
+            request, relationship, session, ActionItemForm(relationship=relationship)
+        )
+    return redirect(_back_to(relationship, session, "#actions"))

@@ -1,0 +1,2 @@
+// Marks the page as scripted so controls needed only without JavaScript can hide.
+document.documentElement.classList.add("js");
