@@ -26,10 +26,11 @@ def demo_logins() -> list[tuple[str, str, str]]:
 
 
 @transaction.atomic
-def seed_demo() -> bool:
-    """Create the demo organisation unless it exists. Returns whether it seeded."""
+def seed_demo() -> Organisation | None:
+    """Create the demo organisation and its people unless it exists; returns it when
+    it was created now, so other apps can add their part."""
     if Organisation.objects.filter(slug=DEMO_SLUG).exists():
-        return False
+        return None
     organisation = Organisation.objects.create(name="Northwind (demo)", slug=DEMO_SLUG)
     teams = {
         name: Team.objects.create(organisation=organisation, name=name)
@@ -41,4 +42,4 @@ def seed_demo() -> bool:
         Membership.objects.create(
             user=user, organisation=organisation, team=teams.get(team), role=role
         )
-    return True
+    return organisation

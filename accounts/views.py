@@ -34,7 +34,7 @@ from accounts.services import (
     team_create,
 )
 from config.forms import apply_validation_error
-from relationships.selectors import relationship_counts
+from relationships.selectors import relationship_counts, relationships_for
 
 INVITATION_SESSION_KEY = "invitation_token"
 
@@ -77,6 +77,8 @@ def home(request):
     if membership is not None and membership.is_hr_admin:
         context["overview"] = organisation_overview(membership.organisation)
     context["has_mfa"] = request.user.authenticator_set.exists()
+    if membership is not None:
+        context.update(relationships_for(request.user))
     return render(request, "accounts/home.html", context)
 
 

@@ -47,7 +47,9 @@ class RelationshipInviteForm(forms.Form):
 
 class SessionForm(forms.Form):
     held_on = forms.DateField(
-        label="Date", widget=forms.DateInput(attrs={"type": "date"}), initial=timezone.localdate
+        label="Date",
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+        initial=timezone.localdate,
     )
     duration_minutes = forms.IntegerField(
         label="Duration (minutes)", min_value=5, max_value=600, initial=45
@@ -106,7 +108,9 @@ class ActionItemForm(forms.Form):
     text = forms.CharField(label="What will be done", max_length=500)
     owner = forms.ChoiceField(choices=ActionItem.Owner.choices, label="Who owns it")
     due_on = forms.DateField(
-        required=False, label="Due", widget=forms.DateInput(attrs={"type": "date"})
+        required=False,
+        label="Due",
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
     )
     client_token = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
 

@@ -70,6 +70,7 @@ def relationship_page(relationship: CoachingRelationship, user) -> dict:
                 filter=Q(notes__author=user) | Q(notes__visibility=Note.Visibility.SHARED),
             )
         )
+        .order_by("-held_on", "-created_at")
     )
     items = list(ActionItem.objects.visible_to(user).filter(relationship=relationship))
     notes = list(
@@ -96,7 +97,12 @@ def relationship_page(relationship: CoachingRelationship, user) -> dict:
 def session_page(session: CoachingSession, user) -> dict:
     notes = list(Note.objects.visible_to(user).filter(session=session).select_related("author"))
     items = list(ActionItem.objects.visible_to(user).filter(session=session))
-    return {"notes": notes, "items": items}
+    return {
+        "notes": notes,
+        "items": items,
+        "open_items": [i for i in items if not i.is_done],
+        "done_items": [i for i in items if i.is_done],
+    }
 
 
 def relationship_counts(organisation) -> dict[str, int]:

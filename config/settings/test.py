@@ -1,6 +1,10 @@
 """The test suite: fast hashing, plain static files (manifest storage 404s under
 live_server), email kept in memory."""
 
+import os
+import tempfile
+from pathlib import Path
+
 from .base import *  # noqa: F403
 from .base import STORAGES
 
@@ -19,3 +23,10 @@ WHITENOISE_AUTOREFRESH = True
 
 # A fixed development key so the tests run anywhere; production requires its own.
 RAPPORT_ENCRYPTION_KEYS = RAPPORT_ENCRYPTION_KEYS or "ZGV2ZWxvcG1lbnQtb25seS1ub3Qtc2VjcmV0LWtleSE="  # noqa: F405
+
+# On SQLite, a file (not Django's shared in-memory connection) so the live server's
+# threads, serving Chromium's parallel requests, each get their own connection.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": str(Path(tempfile.gettempdir()) / f"rapport-test-{os.getpid()}.sqlite3")
+    }

@@ -4,6 +4,7 @@ from django.urls import reverse
 
 from accounts.demo import DEMO_PASSWORD
 from accounts.models import Membership, Organisation, User
+from relationships.models import ActionItem, CoachingRelationship, CoachingSession, Note
 
 pytestmark = pytest.mark.django_db
 
@@ -36,3 +37,21 @@ def test_a_demo_login_signs_in(client):
 
     assert response.status_code == 302
     assert client.get(reverse("organisation")).status_code == 200
+
+
+def test_the_demo_has_six_months_of_coaching(client):
+    call_command("demo", no_serve=True)
+
+    sessions = CoachingSession.objects.all()
+    oldest, newest = min(s.held_on for s in sessions), max(s.held_on for s in sessions)
+    assert (newest - oldest).days >= 170
+    statuses = set(CoachingRelationship.objects.values_list("status", flat=True))
+    assert {"active", "invited", "paused"} <= statuses
+    assert Note.objects.filter(visibility="private").exists()
+    assert Note.objects.filter(visibility="shared").exists()
+    assert ActionItem.objects.filter(done_at__isnull=False).exists()
+    assert ActionItem.objects.filter(done_at__isnull=True).exists()
+
+    client.post(reverse("account_login"), {"login": "sam@example.com", "password": DEMO_PASSWORD})
+    page = client.get(reverse("relationship_list"))
+    assert "Alex Morgan" in page.content.decode()

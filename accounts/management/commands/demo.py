@@ -1,7 +1,9 @@
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.db import transaction
 
 from accounts.demo import demo_logins, seed_demo
+from relationships.demo import seed_relationships
 
 
 class Command(BaseCommand):
@@ -18,7 +20,11 @@ class Command(BaseCommand):
     def handle(self, *args, addrport, no_serve, **options):
         call_command("migrate", interactive=False, verbosity=0)
         call_command("createcachetable", verbosity=0)
-        seeded = seed_demo()
+        with transaction.atomic():  # all of the demo, or none of it
+            organisation = seed_demo()
+            seeded = organisation is not None
+            if seeded:
+                seed_relationships(organisation)
         self.stdout.write(
             self.style.SUCCESS("Seeded the demo organisation.")
             if seeded

@@ -1,0 +1,161 @@
+"""Coaching data for the demo organisation: six months of relationships, sessions,
+notes and action items, the same on every machine (a seeded random generator)."""
+
+import random
+from datetime import datetime, time, timedelta
+
+from django.utils import timezone
+
+from accounts.models import User
+from relationships.models import (
+    ActionItem,
+    CoachingRelationship,
+    CoachingSession,
+    Note,
+)
+from relationships.prompts import agenda_for
+
+Focus = CoachingSession.Focus
+Status = CoachingRelationship.Status
+
+# (coach, coachee, status, months of history, purpose)
+PAIRS = [
+    (
+        "alex.coach@example.com",
+        "sam@example.com",
+        Status.ACTIVE,
+        6,
+        "Help Sam grow into leading the platform team, and rebuild trust after the reorg.",
+    ),
+    (
+        "alex.coach@example.com",
+        "jordan@example.com",
+        Status.ACTIVE,
+        3,
+        "Jordan is new to the team: get to know each other and agree how we work.",
+    ),
+    (
+        "priya.coach@example.com",
+        "kim@example.com",
+        Status.ACTIVE,
+        5,
+        "Kim wants to move into operations planning; find the first steps together.",
+    ),
+    (
+        "priya.coach@example.com",
+        "robin@example.com",
+        Status.INVITED,
+        0,
+        "I'd like to support you through the warehouse migration.",
+    ),
+    (
+        "hana.hr@example.com",
+        "priya.coach@example.com",
+        Status.PAUSED,
+        4,
+        "Priya asked for a sounding board as a new coach.",
+    ),
+]
+
+SUMMARIES = [
+    "We talked about what got in the way last quarter and agreed to speak up sooner.",
+    "Good energy today. We named two decisions that are fully yours to make.",
+    "We replayed a tense meeting and what each of us felt in the moment.",
+    "Agreed what success looks like by the end of the quarter, and how we'll both know.",
+    "Short check-in: progress on the roadmap, one blocker we'll escalate together.",
+]
+SHARED_NOTES = [
+    "Thanks for being so open today. Let's keep the Friday slot.",
+    "Links to the two articles we discussed are in the team drive.",
+    "I noticed I interrupted you twice. Call it out if it happens again.",
+]
+PRIVATE_NOTES_COACH = [
+    "They went quiet when the reorg came up. Don't push; come back to it.",
+    "Am I giving them less time than the others? Check my calendar honestly.",
+    "Their read on the incident was sharper than mine. Say so next time.",
+]
+PRIVATE_NOTES_COACHEE = [
+    "I still don't feel I can disagree in front of the team. Raise it next time?",
+    "Felt heard today. Writing that down so I remember it.",
+]
+ACTIONS = [
+    ("coach", "Share the roadmap draft before Friday"),
+    ("coachee", "Write down three things I want from coaching"),
+    ("coach", "Introduce them to the architecture guild"),
+    ("coachee", "Lead the next retro"),
+    ("coach", "Ask the team for feedback on my meeting style"),
+    ("coachee", "Draft a proposal for the on-call rota"),
+]
+
+
+def _at(day, hour=10):
+    return timezone.make_aware(datetime.combine(day, time(hour, 0)))
+
+
+def seed_relationships(organisation) -> None:
+    rng = random.Random(7)  # noqa: S311 - demo data, not security
+    today = timezone.localdate()
+    people = {u.email: u for u in User.objects.filter(membership__organisation=organisation)}
+    for coach_email, coachee_email, status, months, purpose in PAIRS:
+        coach, coachee = people[coach_email], people[coachee_email]
+        start = today - timedelta(days=30 * months + 3)
+        relationship = CoachingRelationship(
+            organisation=organisation, coach=coach, coachee=coachee, status=status
+        )
+        relationship.purpose = purpose
+        relationship.save()
+        CoachingRelationship.objects.filter(pk=relationship.pk).update(
+            created_at=_at(start - timedelta(days=2)),
+            accepted_at=_at(start - timedelta(days=1)) if status != Status.INVITED else None,
+        )
+        if status == Status.INVITED:
+            continue
+        held_on = start
+        session_number = 0
+        last_day = today if status == Status.ACTIVE else today - timedelta(days=40)
+        while held_on <= last_day:
+            focus = (
+                Focus.RECAST_THE_PAST
+                if session_number == 0
+                else rng.choice([Focus.MASTER_THE_MOMENT, Focus.CO_CREATE_THE_FUTURE, Focus.OTHER])
+            )
+            session = CoachingSession(
+                relationship=relationship,
+                held_on=held_on,
+                duration_minutes=rng.choice([30, 45, 45, 60]),
+                focus=focus,
+                created_by=coach,
+            )
+            session.agenda = agenda_for(focus)
+            session.summary = rng.choice(SUMMARIES)
+            session.save()
+            for author, visibility, texts in [
+                (coach, Note.Visibility.PRIVATE, PRIVATE_NOTES_COACH),
+                (coach, Note.Visibility.SHARED, SHARED_NOTES),
+                (coachee, Note.Visibility.PRIVATE, PRIVATE_NOTES_COACHEE),
+            ]:
+                if rng.random() < 0.6:
+                    note = Note(
+                        relationship=relationship,
+                        session=session,
+                        author=author,
+                        visibility=visibility,
+                    )
+                    note.body = rng.choice(texts)
+                    note.save()
+                    Note.objects.filter(pk=note.pk).update(created_at=_at(held_on, 17))
+            owner, text = ACTIONS[session_number % len(ACTIONS)]
+            item = ActionItem(
+                relationship=relationship,
+                session=session,
+                owner=owner,
+                due_on=held_on + timedelta(days=10),
+                created_by=coach,
+            )
+            item.text = text
+            if item.due_on < today and rng.random() < 0.8:
+                late = rng.random() < 0.25
+                item.done_at = _at(item.due_on + timedelta(days=3 if late else -2), 16)
+            item.save()
+            session_number += 1
+            held_on += timedelta(days=14)

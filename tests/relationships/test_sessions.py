@@ -1,0 +1,242 @@
+import uuid
+
+import pytest
+from django.urls import reverse
+
+from relationships.models import CoachingRelationship, CoachingSession
+from relationships.prompts import agenda_for
+from tests.factories import ActionItemFactory, NoteFactory, RelationshipFactory, SessionFactory
+from tests.helpers import text
+
+pytestmark = pytest.mark.django_db
+Focus = CoachingSession.Focus
+
+
+def _log(client, relationship, **data):
+    return client.post(
+        reverse("session_create", args=[relationship.public_id]),
+        {
+            "held_on": "2026-11-20",
+            "duration_minutes": "50",
+            "focus": Focus.RECAST_THE_PAST,
+            "agenda": agenda_for(Focus.RECAST_THE_PAST),
+            "summary": "",
+            "client_token": uuid.uuid4(),
+            **data,
+        },
+    )
+
+
+def test_the_first_session_suggests_recast_the_past_with_its_prompts(coach_client, relationship):
+    page = coach_client.get(reverse("session_create", args=[relationship.public_id]))
+
+    html = page.content.decode()
+    assert "Your first session: Recast the past is a good place to start." in text(page)
+    assert '<option value="recast_the_past" selected>' in html
+    assert "Why are we sitting down together?" in html
+
+
+def test_the_coach_sees_private_prompts_that_are_not_in_the_shared_agenda(client, relationship):
+    client.force_login(relationship.coach)
+    coach_page = text(client.get(reverse("session_create", args=[relationship.public_id])))
+    client.force_login(relationship.coachee)
+    coachee_page = text(client.get(reverse("session_create", args=[relationship.public_id])))
+
+    prompt = "What past experiences could be getting in the way of trust?"
+    assert prompt in coach_page and "Just for you" in coach_page
+    assert prompt not in coachee_page
+    assert prompt not in agenda_for(Focus.RECAST_THE_PAST)
+
+
+def test_later_sessions_default_to_master_the_moment(coach_client, relationship):
+    SessionFactory(relationship=relationship)
+
+    html = coach_client.get(
+        reverse("session_create", args=[relationship.public_id])
+    ).content.decode()
+
+    assert '<option value="master_the_moment" selected>' in html
+
+
+@pytest.mark.parametrize("focus", [Focus.MASTER_THE_MOMENT, Focus.CO_CREATE_THE_FUTURE])
+def test_changing_focus_with_htmx_refreshes_an_untouched_agenda(coach_client, relationship, focus):
+    response = coach_client.get(
+        reverse("session_create", args=[relationship.public_id]),
+        {"focus": focus, "agenda": agenda_for(Focus.RECAST_THE_PAST)},
+        headers={"HX-Request": "true"},
+    )
+
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div id="agenda"')
+    assert agenda_for(focus).splitlines()[0] in html
+
+
+def test_changing_focus_never_replaces_what_the_person_wrote(coach_client, relationship):
+    response = coach_client.get(
+        reverse("session_create", args=[relationship.public_id]),
+        {"focus": Focus.CO_CREATE_THE_FUTURE, "agenda": "My own plan"},
+        headers={"HX-Request": "true"},
+    )
+
+    assert "My own plan" in response.content.decode()
+
+
+def test_without_javascript_a_button_refreshes_the_prompts(coach_client, relationship):
+    response = _log(
+        coach_client, relationship, focus=Focus.CO_CREATE_THE_FUTURE, refresh_agenda="1"
+    )
+
+    assert response.status_code == 200
+    assert "Which decisions are yours to make?" in response.content.decode()
+    assert not CoachingSession.objects.exists()
+
+
+@pytest.mark.parametrize("who", ["coach", "coachee"])
+def test_either_party_logs_a_session_and_both_see_it(client, relationship, who):
+    client.force_login(getattr(relationship, who))
+    response = _log(client, relationship, summary="We talked about trust.")
+
+    session = CoachingSession.objects.get()
+    assert response["Location"] == reverse("session_detail", args=[session.public_id])
+    assert (session.duration_minutes, session.focus, session.summary) == (
+        50,
+        Focus.RECAST_THE_PAST,
+        "We talked about trust.",
+    )
+    for user in (relationship.coach, relationship.coachee):
+        client.force_login(user)
+        page = text(client.get(reverse("session_detail", args=[session.public_id])))
+        assert "We talked about trust." in page
+        assert "Why are we sitting down together?" in page
+
+
+def test_the_same_session_form_sent_twice_logs_one_session(coach_client, relationship):
+    token = uuid.uuid4()
+    _log(coach_client, relationship, client_token=token)
+    _log(coach_client, relationship, client_token=token)
+
+    assert CoachingSession.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("held_on", "someday", "Enter a valid date."),
+        ("duration_minutes", "0", "Ensure this value is greater than or equal to 5."),
+        ("duration_minutes", "lots", "Enter a whole number."),
+        ("focus", "vibes", "Select a valid choice."),
+    ],
+)
+def test_bad_session_input_is_explained(coach_client, relationship, field, value, message):
+    response = _log(coach_client, relationship, **{field: value})
+
+    assert message in text(response)
+    assert not CoachingSession.objects.exists()
+
+
+def test_no_sessions_before_the_invitation_is_accepted(client, coach, coachee, organisation):
+    relationship = RelationshipFactory(
+        organisation=organisation, coach=coach, coachee=coachee, status="invited"
+    )
+    client.force_login(coach)
+
+    response = _log(client, relationship)
+
+    assert "This relationship starts once the invitation is accepted." in text(response)
+    assert not CoachingSession.objects.exists()
+
+
+def test_the_summary_is_shared_and_editable_by_both_with_conflict_detection(client, relationship):
+    session = SessionFactory(relationship=relationship, summary="Draft summary")
+    form = {
+        "held_on": "2026-11-20",
+        "duration_minutes": "45",
+        "focus": Focus.MASTER_THE_MOMENT,
+        "agenda": "",
+        "version": "1",
+    }
+    client.force_login(relationship.coachee)
+    first = client.post(
+        reverse("session_edit", args=[session.public_id]), {**form, "summary": "Coachee's view"}
+    )
+    client.force_login(relationship.coach)
+    second = client.post(
+        reverse("session_edit", args=[session.public_id]), {**form, "summary": "Coach's view"}
+    )
+
+    assert first.status_code == 302
+    assert second.status_code == 409
+    assert "Coach's view" in text(second), "the coach's text is kept in the form"
+    assert "Coachee's view" in text(second), "the latest saved summary is shown"
+    session.refresh_from_db()
+    assert (session.summary, session.version) == ("Coachee's view", 2)
+
+
+def test_another_pairs_session_is_a_404_and_unchanged(other_coach_client, relationship):
+    session = SessionFactory(relationship=relationship, summary="Theirs")
+
+    page = other_coach_client.get(reverse("session_detail", args=[session.public_id]))
+    edit = other_coach_client.post(
+        reverse("session_edit", args=[session.public_id]),
+        {
+            "held_on": "2026-11-20",
+            "duration_minutes": "45",
+            "focus": "other",
+            "summary": "Mine now",
+            "version": "1",
+        },
+    )
+
+    assert (page.status_code, edit.status_code) == (404, 404)
+    session.refresh_from_db()
+    assert (session.summary, session.version) == ("Theirs", 1)
+
+
+def test_the_relationship_page_shows_the_timeline(coach_client, relationship):
+    SessionFactory(relationship=relationship, held_on="2026-10-01", focus=Focus.RECAST_THE_PAST)
+    SessionFactory(relationship=relationship, held_on="2026-11-01")
+
+    page = text(coach_client.get(reverse("relationship_detail", args=[relationship.public_id])))
+
+    assert page.index("1 November 2026") < page.index("1 October 2026"), "newest first"
+    assert "Recast the past" in page
+
+
+def test_relationship_and_session_pages_keep_a_fixed_number_of_queries(
+    client, relationship, django_assert_max_num_queries
+):
+    def grow(times):
+        for _ in range(times):
+            session = SessionFactory(relationship=relationship)
+            NoteFactory(relationship=relationship, session=session)
+            NoteFactory(relationship=relationship, visibility="shared")
+            ActionItemFactory(relationship=relationship, session=session)
+
+    client.force_login(relationship.coach)
+    grow(1)
+    session = CoachingSession.objects.first()
+    pages = [
+        reverse("relationship_detail", args=[relationship.public_id]),
+        reverse("session_detail", args=[session.public_id]),
+        reverse("relationship_list"),
+    ]
+    client.get(pages[0])
+    counts = {}
+    for page in pages:
+        with django_assert_max_num_queries(12) as captured:
+            client.get(page)
+        counts[page] = len(captured.captured_queries)
+    grow(9)
+    for page in pages:
+        with django_assert_max_num_queries(counts[page]):
+            client.get(page)
+
+
+def test_an_ended_relationship_refuses_new_sessions(coach_client, relationship):
+    relationship.status = CoachingRelationship.Status.ENDED
+    relationship.save()
+
+    response = _log(coach_client, relationship)
+
+    assert "read-only" in text(response)
+    assert not CoachingSession.objects.exists()
