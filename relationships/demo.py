@@ -153,8 +153,8 @@ def seed_relationships(organisation) -> None:
                 created_by=coach,
             )
             item.text = text
-            if item.due_on < today and rng.random() < 0.8:
-                late = rng.random() < 0.25
+            if item.due_on < today and rng.random() < 0.9:
+                late = rng.random() < 0.15
                 item.done_at = _at(item.due_on + timedelta(days=3 if late else -2), 16)
             item.save()
             session_number += 1

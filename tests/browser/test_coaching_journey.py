@@ -66,20 +66,26 @@ def test_coach_and_coachee_build_a_first_session(browser: Browser, live_server):
     expect(coach_page.get_by_role("heading", name="Session on")).to_be_visible()
 
     # A private note, a shared note (each saved in place by htmx) and an action item.
+    notes = coach_page.locator("#notes")
     coach_page.get_by_role("textbox", name="Note").fill(
         "Sam seemed wary of me; remember last year's reorg."
     )
     coach_page.get_by_role("button", name="Save note").click()
-    expect(coach_page.locator("#notes").get_by_text("Private — only you")).to_be_visible()
+    private = notes.locator("article", has_text="remember last year's reorg")
+    expect(private.get_by_text("Private — only you", exact=True)).to_be_visible()
     coach_page.get_by_role("textbox", name="Note").fill("Thanks for being open today.")
     coach_page.get_by_label("Shared — you and Sam Lee can read it").check()
     coach_page.get_by_role("button", name="Save note").click()
-    notes = coach_page.locator("#notes")
-    expect(notes.get_by_text("Shared with Sam Lee")).to_be_visible()
+    shared = notes.locator("article", has_text="Thanks for being open today.")
+    expect(shared.get_by_text("Shared with Sam Lee", exact=True)).to_be_visible()
     coach_page.get_by_label("What will be done").fill("Write down what I want from coaching")
     coach_page.get_by_label("Who owns it").select_option(label="Sam Lee (coachee)")
     coach_page.get_by_role("button", name="Add", exact=True).click()
-    expect(coach_page.get_by_text("Action item added.")).to_be_visible()
+    expect(
+        coach_page.locator("#actions").get_by_text(
+            "Write down what I want from coaching", exact=True
+        )
+    ).to_be_visible()
     _shot(coach_page, "10-coach-session")
     private_note = Note.objects.get(visibility="private")
 
