@@ -6,6 +6,7 @@ Private text lives in `EncryptedText` attributes, encrypted at rest.
 """
 
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
@@ -27,6 +28,11 @@ class RelationshipQuerySet(models.QuerySet):
     def open(self):
         return self.filter(status__in=CoachingRelationship.OPEN_STATUSES)
 
+    def stale_invitations(self):
+        """Invitations nobody answered in time: they lapse rather than wait forever."""
+        cutoff = timezone.now() - timedelta(days=settings.RAPPORT_INVITATION_DAYS)
+        return self.filter(status=CoachingRelationship.Status.INVITED, created_at__lt=cutoff)
+
     def with_people(self):
         return self.select_related("coach", "coachee", "organisation")
 
@@ -38,10 +44,13 @@ class CoachingRelationship(models.Model):
         PAUSED = "paused", "Paused"
         ENDED = "ended", "Ended"
         DECLINED = "declined", "Declined"
+        EXPIRED = "expired", "Expired"
 
     OPEN_STATUSES = [Status.INVITED, Status.ACTIVE, Status.PAUSED]
     # Sessions, notes and action items may be added only while the pair works together.
     WRITABLE_STATUSES = [Status.ACTIVE, Status.PAUSED]
+    # Never accepted: nothing but the invitation exists.
+    NOT_STARTED_STATUSES = [Status.INVITED, Status.DECLINED, Status.EXPIRED]
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     organisation = models.ForeignKey(
@@ -96,6 +105,16 @@ class CoachingRelationship(models.Model):
         return self.status in self.WRITABLE_STATUSES
 
     @property
+    def invitation_expires_at(self):
+        return self.created_at + timedelta(days=settings.RAPPORT_INVITATION_DAYS)
+
+    @property
+    def invitation_has_lapsed(self) -> bool:
+        return self.status == self.Status.EXPIRED or (
+            self.status == self.Status.INVITED and self.invitation_expires_at <= timezone.now()
+        )
+
+    @property
     def coachee_label(self) -> str:
         return self.coachee.name if self.coachee_id else self.invited_email
 
@@ -120,10 +139,7 @@ class CoachingSessionQuerySet(models.QuerySet):
         """Sessions of relationships the person is a party to, once accepted."""
         return self.filter(
             relationship__in=CoachingRelationship.objects.for_member(user).exclude(
-                status__in=[
-                    CoachingRelationship.Status.INVITED,
-                    CoachingRelationship.Status.DECLINED,
-                ]
+                status__in=CoachingRelationship.NOT_STARTED_STATUSES
             )
         )
 
@@ -178,7 +194,7 @@ class NoteQuerySet(models.QuerySet):
         if not user.is_authenticated:
             return self.none()
         party_to = CoachingRelationship.objects.for_member(user).exclude(
-            status__in=[CoachingRelationship.Status.INVITED, CoachingRelationship.Status.DECLINED]
+            status__in=CoachingRelationship.NOT_STARTED_STATUSES
         )
         return self.filter(
             Q(author=user, relationship__in=party_to)
@@ -274,10 +290,7 @@ class ActionItemQuerySet(models.QuerySet):
     def visible_to(self, user):
         return self.filter(
             relationship__in=CoachingRelationship.objects.for_member(user).exclude(
-                status__in=[
-                    CoachingRelationship.Status.INVITED,
-                    CoachingRelationship.Status.DECLINED,
-                ]
+                status__in=CoachingRelationship.NOT_STARTED_STATUSES
             )
         )
 

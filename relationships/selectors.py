@@ -50,12 +50,14 @@ def relationships_for(user) -> dict:
         "coaching_me": [
             r
             for r in relationships
-            if r.coachee_id == user.pk and r.status != CoachingRelationship.Status.INVITED
+            if r.coachee_id == user.pk and r.status not in CoachingRelationship.NOT_STARTED_STATUSES
         ],
         "invitations_to_me": [
             r
             for r in relationships
-            if r.coachee_id == user.pk and r.status == CoachingRelationship.Status.INVITED
+            if r.coachee_id == user.pk
+            and r.status == CoachingRelationship.Status.INVITED
+            and not r.invitation_has_lapsed
         ],
     }
 

@@ -79,7 +79,9 @@ def relationship_invite(
             raise ValidationError({"coachee": "You can't be your own coachee."})
         if not Membership.objects.filter(user=coachee, organisation=organisation).exists():
             raise ValidationError({"coachee": "Choose someone in your organisation."})
-        if CoachingRelationship.objects.open().filter(coach=coach, coachee=coachee).exists():
+        pair = CoachingRelationship.objects.filter(coach=coach, coachee=coachee)
+        pair.stale_invitations().update(status=Status.EXPIRED)
+        if pair.open().exists():
             raise ValidationError(
                 {"coachee": f"You already have an open relationship with {coachee.name}."}
             )
@@ -142,6 +144,11 @@ def relationship_respond(
     relationship = CoachingRelationship.objects.select_for_update().get(pk=relationship.pk)
     if relationship.coachee_id != user.pk:
         raise PermissionError("Only the invited coachee can answer.")
+    if relationship.invitation_has_lapsed:
+        raise ValidationError(
+            f"This invitation expired on {relationship.invitation_expires_at:%-d %B %Y}. "
+            f"Ask {relationship.coach.name} to invite you again if you'd like to work together."
+        )
     if relationship.status != Status.INVITED:
         raise ValidationError("This invitation has already been answered.")
     now = timezone.now()

@@ -112,7 +112,9 @@ class RelationshipFactory(DjangoModelFactory):
     )
     status = CoachingRelationship.Status.ACTIVE
     purpose = "Grow into leading the platform team."
-    accepted_at = factory.LazyFunction(timezone.now)
+    accepted_at = factory.LazyAttribute(
+        lambda r: None if r.status in CoachingRelationship.NOT_STARTED_STATUSES else timezone.now()
+    )
 
 
 class SessionFactory(DjangoModelFactory):

@@ -1,6 +1,10 @@
+from datetime import timedelta
+
 import pytest
+import time_machine
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import AuditEvent, Invitation
 from relationships.models import CoachingRelationship
@@ -311,3 +315,41 @@ def test_list_queries_do_not_grow_with_relationships(
     with django_assert_max_num_queries(len(one.captured_queries)):
         response = client.get(reverse("relationship_list"))
     assert text(response).count("Sam Coachee") == 10
+
+
+def test_an_unanswered_coaching_invitation_expires(client, coach, coachee, organisation):
+    relationship = RelationshipFactory(
+        organisation=organisation, coach=coach, coachee=coachee, status="invited"
+    )
+    with time_machine.travel(timezone.now() + timedelta(days=15)):
+        client.force_login(coachee)
+        listing = text(client.get(reverse("relationship_list")))
+        response = client.post(
+            reverse("relationship_respond", args=[relationship.public_id]),
+            {"answer": "accept"},
+            follow=True,
+        )
+
+    assert "would like to coach you" not in listing
+    assert "This invitation expired on" in text(response)
+    relationship.refresh_from_db()
+    assert relationship.status == Status.INVITED and relationship.accepted_at is None
+
+
+def test_the_coach_can_invite_again_after_an_invitation_expired(coach_client, coach, coachee):
+    old = RelationshipFactory(
+        organisation=coach.membership.organisation, coach=coach, coachee=coachee, status="invited"
+    )
+
+    with time_machine.travel(timezone.now() + timedelta(days=15)):
+        coach_client.force_login(coach)
+        page = text(coach_client.get(reverse("relationship_detail", args=[old.public_id])))
+        response = coach_client.post(
+            reverse("relationship_invite"), {"coachee": coachee.public_id, "purpose": "Again"}
+        )
+
+    assert response.status_code == 302, text(response)
+    assert "This invitation expired on" in page
+    old.refresh_from_db()
+    assert old.status == Status.EXPIRED
+    assert CoachingRelationship.objects.filter(status=Status.INVITED).count() == 1
