@@ -17,5 +17,6 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),
     path("", include("relationships.urls")),
+    path("", include("reflections.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -37,7 +37,8 @@ def parse_encryption_keys(raw: str) -> tuple[tuple[str, AESGCM], ...]:
         if not item:
             continue
         try:
-            key = base64.urlsafe_b64decode(item + "=" * (-len(item) % 4))
+            padded = item + "=" * (-len(item) % 4)
+            key = base64.b64decode(padded, altchars=b"-_", validate=True)
         except (binascii.Error, ValueError):
             raise ImproperlyConfigured(
                 "RAPPORT_ENCRYPTION_KEYS must hold base64-encoded 32-byte keys."
@@ -85,6 +86,8 @@ def decrypt(ciphertext: str, *, associated_data: bytes) -> str:
     aead = dict(keys()).get(key_id)
     if aead is None:
         raise DecryptionError(f"No key {key_id} in RAPPORT_ENCRYPTION_KEYS.")
+    if len(blob) < NONCE_BYTES + 16:  # a nonce and a tag at the least
+        raise DecryptionError("The ciphertext is truncated.")
     try:
         plaintext = aead.decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], associated_data)
     except InvalidTag:
@@ -104,8 +107,9 @@ class EncryptedText(property):
     `property` so Django's model constructor accepts it as a keyword argument.
     """
 
-    def __init__(self, column: str):
+    def __init__(self, column: str, *, bind: tuple[str, ...] = ()):
         self.column = column
+        self.bind = bind  # more attributes of the row the ciphertext is bound to
         super().__init__(self._get, self._set)
 
     def contribute_to_class(self, cls, name):
@@ -116,7 +120,8 @@ class EncryptedText(property):
             REGISTRY.append((cls, self))
 
     def associated_data(self, instance) -> bytes:
-        return f"{instance._meta.label_lower}.{self.name}:{instance.public_id}".encode()
+        bound = "".join(f":{name}={getattr(instance, name)}" for name in self.bind)
+        return f"{instance._meta.label_lower}.{self.name}:{instance.public_id}{bound}".encode()
 
     def _get(self, instance) -> str:
         ciphertext = getattr(instance, self.column)

@@ -14,14 +14,14 @@ def rotate_all(batch_size: int = 500) -> dict[str, int]:
         rows = (
             model._default_manager.exclude(**{attribute.column: ""})
             .exclude(**{f"{attribute.column}__contains": f":{newest}:"})
-            .only("pk", "public_id", attribute.column)
             .order_by("pk")
         )
         for instance in rows.iterator(chunk_size=batch_size):
+            old_ciphertext = getattr(instance, attribute.column)
             with transaction.atomic():
                 setattr(instance, attribute.name, getattr(instance, attribute.name))
-                model._default_manager.filter(pk=instance.pk).update(
-                    **{attribute.column: getattr(instance, attribute.column)}
-                )
-            counts[label] += 1
+                # Only if nobody edited the row since we read it: never undo an edit.
+                counts[label] += model._default_manager.filter(
+                    pk=instance.pk, **{attribute.column: old_ciphertext}
+                ).update(**{attribute.column: getattr(instance, attribute.column)})
     return counts

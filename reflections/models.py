@@ -1,1 +1,155 @@
-"""Check-ins, private reflections and integrity self-checks (see the check-ins issue)."""
+"""Reciprocal trust check-ins: rounds, responses and the reminders sent about them.
+
+A response's numbers are plain so they can be aggregated anonymously; its comment is
+private text, encrypted at rest. Who may see what is decided here, on the querysets:
+the two people in the relationship reach a round; the other party reaches a response
+only once the round is revealed and only if the respondent chose to share it.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from privacy.encryption import EncryptedText
+from relationships.models import CoachingRelationship, CoachingSession
+
+ANSWER = [MinValueValidator(1), MaxValueValidator(5)]
+
+
+class CheckInRoundQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Rounds of relationships the person is a party to (and that started)."""
+        return self.filter(
+            relationship__in=CoachingRelationship.objects.for_member(user).exclude(
+                status__in=CoachingRelationship.NOT_STARTED_STATUSES
+            )
+        )
+
+    def open_on(self, day):
+        return self.filter(opens_on__lte=day, closes_on__gte=day, closed_at__isnull=True)
+
+
+class CheckInRound(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    relationship = models.ForeignKey(
+        CoachingRelationship, on_delete=models.CASCADE, related_name="checkin_rounds"
+    )
+    # Set for rounds opened by the "after each session" cadence.
+    session = models.OneToOneField(
+        CoachingSession,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="checkin_round",
+    )
+    opens_on = models.DateField()
+    closes_on = models.DateField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    # Marked when the round closes without an answer from that side.
+    coach_missed = models.BooleanField(default=False)
+    coachee_missed = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CheckInRoundQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-opens_on"]
+        constraints = [
+            # run_checkins may run twice at once: the database refuses the second round.
+            models.UniqueConstraint(
+                fields=["relationship", "opens_on"], name="one_round_per_relationship_and_day"
+            ),
+            models.UniqueConstraint(
+                fields=["relationship"],
+                condition=Q(closed_at__isnull=True),
+                name="one_open_round_per_relationship",
+            ),
+            models.CheckConstraint(
+                condition=Q(closes_on__gte=models.F("opens_on")), name="round_closes_after_opening"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Check-in round {self.public_id}"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_at is not None
+
+
+class CheckInResponseQuerySet(models.QuerySet):
+    def own(self, user):
+        return self.filter(respondent=user)
+
+
+class CheckInResponse(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    round = models.ForeignKey(CheckInRound, on_delete=models.CASCADE, related_name="responses")
+    respondent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="checkin_responses"
+    )
+    reliability = models.PositiveSmallIntegerField(validators=ANSWER)
+    competence = models.PositiveSmallIntegerField(validators=ANSWER)
+    honesty = models.PositiveSmallIntegerField(validators=ANSWER)
+    integrity = models.PositiveSmallIntegerField(validators=ANSWER)
+    positive_intentions = models.PositiveSmallIntegerField(validators=ANSWER)
+    freedom_to_be_real = models.PositiveSmallIntegerField(validators=ANSWER)
+    comment_ciphertext = models.TextField(blank=True, editable=False)
+    comment = EncryptedText("comment_ciphertext")
+    shared = models.BooleanField(
+        default=True, help_text="Whether the other person may see these answers."
+    )
+    submitted_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CheckInResponseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["submitted_at"]
+        constraints = [
+            # Final once submitted: a resent form cannot store a second answer.
+            models.UniqueConstraint(fields=["round", "respondent"], name="one_answer_per_round"),
+            *[
+                models.CheckConstraint(
+                    condition=Q(**{f"{key}__gte": 1, f"{key}__lte": 5}),
+                    name=f"checkin_{key}_1_to_5",
+                )
+                for key in [
+                    "reliability",
+                    "competence",
+                    "honesty",
+                    "integrity",
+                    "positive_intentions",
+                    "freedom_to_be_real",
+                ]
+            ],
+        ]
+
+    def __str__(self):
+        return f"Check-in response {self.public_id}"
+
+
+class CheckInReminder(models.Model):
+    """One row per email sent: the unique constraint is what stops a second process
+    (or a second run) from sending it again."""
+
+    class Kind(models.TextChoices):
+        OPENED = "opened", "Round opened"
+        CLOSING = "closing", "Round closes tomorrow"
+
+    round = models.ForeignKey(CheckInRound, on_delete=models.CASCADE, related_name="reminders")
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "recipient", "kind"], name="one_reminder_of_a_kind"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.kind} reminder"

@@ -45,12 +45,19 @@ class CoachingRelationship(models.Model):
         ENDED = "ended", "Ended"
         DECLINED = "declined", "Declined"
         EXPIRED = "expired", "Expired"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    class Cadence(models.TextChoices):
+        WEEKLY = "weekly", "Every week"
+        FORTNIGHTLY = "fortnightly", "Every two weeks"
+        MONTHLY = "monthly", "Every month"
+        AFTER_SESSION = "after_session", "After each session we log"
 
     OPEN_STATUSES = [Status.INVITED, Status.ACTIVE, Status.PAUSED]
     # Sessions, notes and action items may be added only while the pair works together.
     WRITABLE_STATUSES = [Status.ACTIVE, Status.PAUSED]
     # Never accepted: nothing but the invitation exists.
-    NOT_STARTED_STATUSES = [Status.INVITED, Status.DECLINED, Status.EXPIRED]
+    NOT_STARTED_STATUSES = [Status.INVITED, Status.DECLINED, Status.EXPIRED, Status.WITHDRAWN]
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     organisation = models.ForeignKey(
@@ -72,6 +79,9 @@ class CoachingRelationship(models.Model):
     )
     invited_email = models.EmailField(blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.INVITED)
+    checkin_cadence = models.CharField(
+        "check-in cadence", max_length=16, choices=Cadence.choices, default=Cadence.FORTNIGHTLY
+    )
     purpose_ciphertext = models.TextField(blank=True, editable=False)
     purpose = EncryptedText("purpose_ciphertext")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -178,7 +188,8 @@ class CoachingSession(models.Model):
         ordering = ["-held_on", "-created_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["relationship", "client_token"], name="session_submitted_once"
+                fields=["relationship", "created_by", "client_token"],
+                name="session_submitted_once",
             )
         ]
         indexes = [models.Index(fields=["relationship", "-held_on"])]
@@ -224,7 +235,9 @@ class Note(models.Model):
         max_length=8, choices=Visibility.choices, default=Visibility.PRIVATE
     )
     body_ciphertext = models.TextField(editable=False)
-    body = EncryptedText("body_ciphertext")
+    # Bound to its author, relationship and visibility too: a database edit that moves
+    # a note or makes it shared leaves it undecryptable rather than disclosed.
+    body = EncryptedText("body_ciphertext", bind=("author_id", "relationship_id", "visibility"))
     version = models.PositiveIntegerField(default=1)
     client_token = models.UUIDField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -273,7 +286,7 @@ class NoteDraft(models.Model):
     )
     key = models.UUIDField()
     body_ciphertext = models.TextField(editable=False)
-    body = EncryptedText("body_ciphertext")
+    body = EncryptedText("body_ciphertext", bind=("author_id",))
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = NoteDraftQuerySet.as_manager()
@@ -328,7 +341,8 @@ class ActionItem(models.Model):
         ordering = ["done_at", "due_on", "created_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["relationship", "client_token"], name="action_item_submitted_once"
+                fields=["relationship", "created_by", "client_token"],
+                name="action_item_submitted_once",
             )
         ]
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts.models import Invitation, Membership, User
 from accounts.services import audit_record, invitation_create
+from reflections.services import checkin_after_session
 from relationships.models import (
     ActionItem,
     CoachingRelationship,
@@ -96,14 +97,18 @@ def relationship_invite(
     )
     relationship.purpose = purpose.strip()
     if coachee is None:
-        invitation, _token = invitation_create(
-            organisation=organisation,
-            email=email,
-            team=None,
-            role=Membership.Role.MEMBER,
-            invited_by=coach,
-            site_url=site_url,
-        )
+        # Reuse a pending invitation (HR's, say) rather than replace it: a coach must
+        # not be able to revoke or downgrade someone else's invitation.
+        invitation = organisation.invitations.pending().filter(email__iexact=email).first()
+        if invitation is None:
+            invitation, _token = invitation_create(
+                organisation=organisation,
+                email=email,
+                team=None,
+                role=Membership.Role.MEMBER,
+                invited_by=coach,
+                site_url=site_url,
+            )
         relationship.invitation = invitation
     try:
         with transaction.atomic():
@@ -133,7 +138,10 @@ def relationship_attach_invited_coachee(*, invitation: Invitation, user: User) -
     """When someone joins through an organisation invitation a coach sent, the coaching
     invitation becomes theirs to accept or decline."""
     return CoachingRelationship.objects.filter(
-        invitation=invitation, coachee__isnull=True, status=Status.INVITED
+        organisation=invitation.organisation,
+        invited_email__iexact=user.email,
+        coachee__isnull=True,
+        status=Status.INVITED,
     ).update(coachee=user, invited_email="")
 
 
@@ -174,7 +182,7 @@ TRANSITIONS = {
     "pause": ({Status.ACTIVE}, Status.PAUSED),
     "resume": ({Status.PAUSED}, Status.ACTIVE),
     "end": ({Status.ACTIVE, Status.PAUSED}, Status.ENDED),
-    "withdraw": ({Status.INVITED}, Status.ENDED),
+    "withdraw": ({Status.INVITED}, Status.WITHDRAWN),
 }
 PAST_TENSE = {"pause": "paused", "resume": "resumed", "end": "ended", "withdraw": "withdrawn"}
 
@@ -225,12 +233,11 @@ def session_create(
 ) -> CoachingSession:
     _require_party(relationship, user)
     _require_writable(relationship)
-    if client_token is not None:
-        existing = CoachingSession.objects.filter(
-            relationship=relationship, client_token=client_token
-        ).first()
-        if existing is not None:  # the same form, sent twice
-            return existing
+    same_form = CoachingSession.objects.filter(
+        relationship=relationship, created_by=user, client_token=client_token
+    )
+    if client_token is not None and (existing := same_form.first()) is not None:
+        return existing  # the same form, sent twice
     session = CoachingSession(
         relationship=relationship,
         held_on=held_on,
@@ -242,7 +249,12 @@ def session_create(
     session.agenda = agenda.strip()
     session.summary = summary.strip()
     session.full_clean()
-    session.save()
+    try:
+        with transaction.atomic():
+            session.save()
+    except IntegrityError:  # the same form, sent twice at the same moment
+        return same_form.get()
+    checkin_after_session(session)
     return session
 
 
@@ -298,10 +310,13 @@ def note_create(
     _require_writable(relationship)
     if session is not None and session.relationship_id != relationship.pk:
         raise ValidationError({"session": "That session belongs to another relationship."})
+    same_form = Note.objects.filter(
+        relationship=relationship, author=author, client_token=client_token
+    )
     if client_token is not None:
-        existing = Note.objects.filter(author=author, client_token=client_token).first()
-        if existing is not None:  # the same form, sent twice
-            return existing
+        NoteDraft.objects.filter(author=author, key=client_token).delete()
+        if (existing := same_form.first()) is not None:
+            return existing  # the same form, sent twice
     note = Note(
         relationship=relationship,
         session=session,
@@ -311,9 +326,11 @@ def note_create(
     )
     note.body = body.strip()
     note.full_clean()
-    note.save()
-    if client_token is not None:
-        NoteDraft.objects.filter(author=author, key=client_token).delete()
+    try:
+        with transaction.atomic():
+            note.save()
+    except IntegrityError:  # the same form, sent twice at the same moment
+        return same_form.get()
     return note
 
 
@@ -330,8 +347,8 @@ def note_update(
     if note.author_id != author.pk:
         raise PermissionError("Only the author edits a note.")
     _require_writable(note.relationship)
+    note.visibility = visibility  # first: the body's encryption is bound to it
     note.body = body.strip()
-    note.visibility = visibility
     note.full_clean()
     updated = Note.objects.filter(pk=note.pk, version=expected_version).update(
         body_ciphertext=note.body_ciphertext,
@@ -368,18 +385,26 @@ def note_draft_save(
     """Autosave: keep what the person is typing, privately. An emptied form drops its
     draft."""
     _require_party(relationship, author)
-    _require_writable(relationship)
-    if not body.strip():
-        NoteDraft.objects.filter(author=author, key=key).delete()
+    form_drafts = NoteDraft.objects.filter(author=author, key=key)
+    # An emptied form drops its draft, whatever the relationship's status: people can
+    # always erase their own private text. So does a form whose note is already saved
+    # (a late autosave must not bring a draft back).
+    if not body.strip() or Note.objects.filter(author=author, client_token=key).exists():
+        form_drafts.delete()
         return None
-    draft = NoteDraft.objects.filter(author=author, key=key).first()
+    _require_writable(relationship)
+    draft = form_drafts.filter(relationship=relationship).first()
     if draft is None:
         draft = NoteDraft(author=author, key=key, relationship=relationship)
     draft.relationship = relationship
     draft.session = session
     draft.note = note
     draft.body = body
-    draft.save()
+    try:
+        with transaction.atomic():
+            draft.save()
+    except IntegrityError:  # two autosaves of one form at the same moment
+        return form_drafts.first()
     return draft
 
 
@@ -401,12 +426,11 @@ def action_item_create(
     _require_writable(relationship)
     if session is not None and session.relationship_id != relationship.pk:
         raise ValidationError({"session": "That session belongs to another relationship."})
-    if client_token is not None:
-        existing = ActionItem.objects.filter(
-            relationship=relationship, client_token=client_token
-        ).first()
-        if existing is not None:
-            return existing
+    same_form = ActionItem.objects.filter(
+        relationship=relationship, created_by=user, client_token=client_token
+    )
+    if client_token is not None and (existing := same_form.first()) is not None:
+        return existing  # the same form, sent twice
     item = ActionItem(
         relationship=relationship,
         session=session,
@@ -417,7 +441,11 @@ def action_item_create(
     )
     item.text = text.strip()
     item.full_clean()
-    item.save()
+    try:
+        with transaction.atomic():
+            item.save()
+    except IntegrityError:  # the same form, sent twice at the same moment
+        return same_form.get()
     return item
 
 

@@ -13,6 +13,8 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.forms import apply_validation_error
+from reflections import selectors as checkin_selectors
+from reflections.forms import CadenceForm
 from relationships import selectors, services
 from relationships.forms import (
     ActionItemForm,
@@ -144,7 +146,16 @@ def relationship_invite(request):
 @require_GET
 def relationship_detail(request, public_id):
     relationship = _relationship(request, public_id)
+    started = relationship.status not in CoachingRelationship.NOT_STARTED_STATUSES
+    checkins = checkin_selectors.checkin_summary(relationship, request.user) if started else None
     context = {
+        "checkins": checkins,
+        "cadence_form": CadenceForm(initial={"cadence": relationship.checkin_cadence}),
+        **(
+            checkin_selectors.trend_context(relationship, request.user, "overall", checkins)
+            if started
+            else {}
+        ),
         "relationship": relationship,
         "role": relationship.role_of(request.user),
         "other_name": relationship.other_party_name(request.user),
@@ -158,7 +169,11 @@ def relationship_detail(request, public_id):
 @require_POST
 def relationship_respond(request, public_id):
     relationship = _relationship(request, public_id)
-    accept = request.POST.get("answer") == "accept"
+    answer = request.POST.get("answer")
+    if answer not in {"accept", "decline"}:
+        messages.error(request, "Choose Accept or Decline.")
+        return redirect("relationship_detail", public_id=relationship.public_id)
+    accept = answer == "accept"
     try:
         services.relationship_respond(relationship=relationship, user=request.user, accept=accept)
     except (ValidationError, PermissionError) as error:
@@ -210,7 +225,9 @@ def _session_form_context(request, relationship, form, *, session=None):
 def session_create(request, public_id):
     relationship = _relationship(request, public_id)
     if request.method == "GET" or "refresh_agenda" in request.POST:
-        data = request.GET if request.method == "GET" else request.POST
+        # A GET reads only the focus: typed text travels in POST bodies, never in URLs
+        # (which end up in access logs).
+        data = request.POST if request.method == "POST" else {"focus": request.GET.get("focus")}
         first = not relationship.sessions.exists()
         default_focus = (
             CoachingSession.Focus.RECAST_THE_PAST

@@ -10,6 +10,7 @@ from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from accounts.models import Invitation, Membership, Organisation, Team, User, hash_invitation_token
+from reflections.models import CheckInResponse, CheckInRound
 from relationships.models import (
     ActionItem,
     CoachingRelationship,
@@ -161,3 +162,30 @@ class NoteDraftFactory(DjangoModelFactory):
     author = factory.SelfAttribute("relationship.coach")
     key = factory.LazyFunction(uuid.uuid4)
     body = "Half a thought"
+
+
+class CheckInRoundFactory(DjangoModelFactory):
+    """A round open today (in UTC, the factories' coaches' time zone)."""
+
+    class Meta:
+        model = CheckInRound
+
+    relationship = factory.SubFactory(RelationshipFactory)
+    opens_on = factory.LazyFunction(timezone.localdate)
+    closes_on = factory.LazyAttribute(lambda r: r.opens_on + timedelta(days=6))
+
+
+class CheckInResponseFactory(DjangoModelFactory):
+    class Meta:
+        model = CheckInResponse
+
+    round = factory.SubFactory(CheckInRoundFactory)
+    respondent = factory.SelfAttribute("round.relationship.coach")
+    reliability = 4
+    competence = 4
+    honesty = 4
+    integrity = 4
+    positive_intentions = 4
+    freedom_to_be_real = 4
+    shared = True
+    comment = ""

@@ -19,6 +19,8 @@ from accounts.models import Membership
 from relationships.models import Note
 from tests.factories import (
     ActionItemFactory,
+    CheckInResponseFactory,
+    CheckInRoundFactory,
     HRAdminMembershipFactory,
     InvitationFactory,
     MembershipFactory,
@@ -74,6 +76,8 @@ def _world() -> World:
     )
     NoteDraftFactory(relationship=relationship, body=f"Draft {NOTE_CANARY}")
     item = ActionItemFactory(relationship=relationship)
+    round_ = CheckInRoundFactory(relationship=relationship)
+    CheckInResponseFactory(round=round_, comment=f"Comment {NOTE_CANARY}", shared=False)
     other_coach = RelationshipFactory(organisation=organisation).coach
     invitation = InvitationFactory(
         organisation=organisation, email=f"invitee-{ORG_CANARY}@example.com", token="matrix"
@@ -96,6 +100,7 @@ def _world() -> World:
             "session": session.public_id,
             "note": private_note.public_id,
             "item": item.public_id,
+            "round": round_.public_id,
         },
     )
 
@@ -182,6 +187,16 @@ EXPECTED = {
         by_id("item"),
         {"GET": statuses(405), "POST": parties(302), "POST_HX": parties(200)},
     ),
+    # The round: the author (coach) has answered with an unshared comment (a canary);
+    # the other party has not. An empty POST re-renders the form with its messages.
+    "checkin_detail": (by_id("round"), {"GET": parties(200), "POST": parties(200)}),
+    # The stepper is for those who can still answer; the author is sent to the round.
+    "checkin_step": (
+        by_id("round"),
+        {"GET": parties(200, author=302), "POST": parties(200, author=302)},
+    ),
+    "checkin_cadence": (by_id("relationship"), {"GET": statuses(405), "POST": parties(302)}),
+    "relationship_trend": (by_id("relationship"), {"GET": parties(200), "POST": statuses(405)}),
 }
 
 # Parameters of third-party routes (allauth, admin): any syntactically valid value.

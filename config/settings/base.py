@@ -197,6 +197,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
 
+# Where links in scheduled emails (check-in reminders) point.
+RAPPORT_SITE_URL = os.environ.get("RAPPORT_SITE_URL", "http://127.0.0.1:8000")
+
 # Invitations to an organisation stay valid this long.
 RAPPORT_INVITATION_DAYS = env_int("RAPPORT_INVITATION_DAYS", 14)
 

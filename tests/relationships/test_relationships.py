@@ -270,7 +270,7 @@ def test_only_the_coach_withdraws_an_unanswered_invitation(client, coach, coache
         reverse("relationship_transition", args=[relationship.public_id]), {"action": "withdraw"}
     )
     relationship.refresh_from_db()
-    assert relationship.status == Status.ENDED
+    assert relationship.status == Status.WITHDRAWN
 
 
 def test_the_list_splits_i_coach_from_coaching_me(client, coach, coachee, organisation):

@@ -60,9 +60,9 @@ def test_later_sessions_default_to_master_the_moment(coach_client, relationship)
 
 @pytest.mark.parametrize("focus", [Focus.MASTER_THE_MOMENT, Focus.CO_CREATE_THE_FUTURE])
 def test_changing_focus_with_htmx_refreshes_an_untouched_agenda(coach_client, relationship, focus):
-    response = coach_client.get(
+    response = coach_client.post(
         reverse("session_create", args=[relationship.public_id]),
-        {"focus": focus, "agenda": agenda_for(Focus.RECAST_THE_PAST)},
+        {"focus": focus, "agenda": agenda_for(Focus.RECAST_THE_PAST), "refresh_agenda": "1"},
         headers={"HX-Request": "true"},
     )
 
@@ -72,9 +72,9 @@ def test_changing_focus_with_htmx_refreshes_an_untouched_agenda(coach_client, re
 
 
 def test_changing_focus_never_replaces_what_the_person_wrote(coach_client, relationship):
-    response = coach_client.get(
+    response = coach_client.post(
         reverse("session_create", args=[relationship.public_id]),
-        {"focus": Focus.CO_CREATE_THE_FUTURE, "agenda": "My own plan"},
+        {"focus": Focus.CO_CREATE_THE_FUTURE, "agenda": "My own plan", "refresh_agenda": "1"},
         headers={"HX-Request": "true"},
     )
 

@@ -1,0 +1,97 @@
+"""Geometry for the server-rendered trust trend chart (SVG, no JavaScript).
+
+Two series, "how I see us" and "how they see us", told apart by line style and
+marker shape as well as colour, so the chart reads without colour."""
+
+from dataclasses import dataclass
+
+WIDTH, HEIGHT = 640, 260
+LEFT, RIGHT, TOP, BOTTOM = 44, 16, 16, 40
+
+
+@dataclass
+class Marker:
+    x: float
+    y: float
+    value: float
+    label: str
+
+    @property
+    def left(self) -> float:
+        return round(self.x - 5, 1)
+
+    @property
+    def top(self) -> float:
+        return round(self.y - 5, 1)
+
+
+@dataclass
+class Series:
+    key: str
+    label: str
+    path: str
+    markers: list[Marker]
+
+
+@dataclass
+class Chart:
+    width: int
+    height: int
+    series: list[Series]
+    y_ticks: list[tuple[float, int]]
+    x_ticks: list[tuple[float, str]]
+    plot_left: int
+    plot_right: int
+    plot_top: int
+    plot_bottom: int
+
+    @property
+    def tick_x(self) -> int:
+        return self.plot_left - 10
+
+    @property
+    def tick_y(self) -> int:
+        return self.plot_bottom + 24
+
+    @property
+    def has_lines(self) -> bool:
+        return any(len(s.markers) > 1 for s in self.series)
+
+
+def _y(value: float) -> float:
+    return round(TOP + (5 - value) / 4 * (HEIGHT - TOP - BOTTOM), 1)
+
+
+def _path(markers: list[Marker]) -> str:
+    return " ".join(f"{'M' if i == 0 else 'L'}{m.x},{m.y}" for i, m in enumerate(markers))
+
+
+def trend_chart(points, *, mine_label: str, theirs_label: str) -> Chart:
+    """`points` are TrendPoints in time order; a series skips rounds it has no value for."""
+    count = len(points)
+    span = WIDTH - LEFT - RIGHT
+
+    def x(i: int) -> float:
+        return round(LEFT + (span / 2 if count == 1 else i * span / (count - 1)), 1)
+
+    series = []
+    for key, label in (("mine", mine_label), ("theirs", theirs_label)):
+        markers = [
+            Marker(x(i), _y(getattr(p, key)), getattr(p, key), f"{p.round.opens_on:%-d %b %Y}")
+            for i, p in enumerate(points)
+            if getattr(p, key) is not None
+        ]
+        series.append(Series(key, label, _path(markers), markers))
+    step = max(1, count // 6)
+    x_ticks = [(x(i), f"{p.round.opens_on:%b %Y}") for i, p in enumerate(points) if i % step == 0]
+    return Chart(
+        width=WIDTH,
+        height=HEIGHT,
+        series=series,
+        y_ticks=[(_y(v), v) for v in range(1, 6)],
+        x_ticks=x_ticks,
+        plot_left=LEFT,
+        plot_right=WIDTH - RIGHT,
+        plot_top=TOP,
+        plot_bottom=HEIGHT - BOTTOM,
+    )

@@ -1,0 +1,281 @@
+"""Check-in use cases: opening and closing rounds, answering, reminding.
+
+Each relationship keeps time in its coach's time zone: that is the day a round opens
+and closes for both of them. Everything here is safe to run again, or twice at once:
+database constraints (one open round per relationship, one round per day, one answer
+per person, one reminder of a kind) turn a second attempt into a no-op.
+"""
+
+import zoneinfo
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import User
+from reflections.dimensions import DIMENSION_KEYS
+from reflections.models import CheckInReminder, CheckInResponse, CheckInRound
+from relationships.models import CoachingRelationship, CoachingSession
+
+Cadence = CoachingRelationship.Cadence
+ROUND_WINDOW_DAYS = 7
+INTERVAL_DAYS = {Cadence.WEEKLY: 7, Cadence.FORTNIGHTLY: 14}
+
+
+def _clock(relationship: CoachingRelationship) -> zoneinfo.ZoneInfo:
+    """The relationship's clock: the coach's time zone."""
+    try:
+        return zoneinfo.ZoneInfo(relationship.coach.time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+def today_for(relationship: CoachingRelationship) -> date:
+    return timezone.now().astimezone(_clock(relationship)).date()
+
+
+def _add_months(day: date, months: int) -> date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    for candidate in (day.day, 30, 29, 28):  # the 31st becomes the month's last day
+        try:
+            return day.replace(year=year, month=month, day=candidate)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def latest_scheduled_date(relationship: CoachingRelationship, today: date) -> date | None:
+    """The most recent day on or before `today` when a periodic round was due, counting
+    whole intervals from the day the relationship started; None before the first."""
+    if relationship.accepted_at is None:
+        return None
+    start = relationship.accepted_at.astimezone(_clock(relationship)).date()
+    cadence = relationship.checkin_cadence
+    if cadence in INTERVAL_DAYS:
+        steps = (today - start).days // INTERVAL_DAYS[cadence]
+        return start + timedelta(days=steps * INTERVAL_DAYS[cadence]) if steps >= 1 else None
+    if cadence == Cadence.MONTHLY:
+        months = (today.year - start.year) * 12 + today.month - start.month
+        if _add_months(start, months) > today:
+            months -= 1
+        return _add_months(start, months) if months >= 1 else None
+    return None
+
+
+# --- Opening and closing rounds -----------------------------------------------------
+
+
+def round_open(
+    *, relationship: CoachingRelationship, opens_on: date, session: CoachingSession | None = None
+) -> CheckInRound | None:
+    """Open a round unless one is already open, or was opened that day. Returns the new
+    round, or None when there was nothing to do."""
+    if relationship.status != CoachingRelationship.Status.ACTIVE:
+        return None
+    try:
+        with transaction.atomic():
+            return CheckInRound.objects.create(
+                relationship=relationship,
+                session=session,
+                opens_on=opens_on,
+                closes_on=opens_on + timedelta(days=ROUND_WINDOW_DAYS - 1),
+            )
+    except IntegrityError:  # another process (or an earlier run) got there first
+        return None
+
+
+def round_close(round_: CheckInRound) -> bool:
+    """Close a round whose window has passed, marking who did not answer as missed."""
+    answered = set(round_.responses.values_list("respondent_id", flat=True))
+    relationship = round_.relationship
+    updated = CheckInRound.objects.filter(pk=round_.pk, closed_at__isnull=True).update(
+        closed_at=timezone.now(),
+        coach_missed=relationship.coach_id not in answered,
+        coachee_missed=relationship.coachee_id not in answered,
+    )
+    return bool(updated)
+
+
+def rounds_close_expired(relationship: CoachingRelationship, today: date) -> int:
+    expired = CheckInRound.objects.filter(
+        relationship=relationship, closed_at__isnull=True, closes_on__lt=today
+    ).select_related("relationship")
+    return sum(round_close(round_) for round_ in expired)
+
+
+def rounds_open_due(relationship: CoachingRelationship, today: date) -> CheckInRound | None:
+    if relationship.status != CoachingRelationship.Status.ACTIVE:
+        return None
+    if relationship.checkin_cadence == Cadence.AFTER_SESSION:
+        recent = (
+            CoachingSession.objects.filter(
+                relationship=relationship,
+                held_on__lte=today,
+                held_on__gt=today - timedelta(days=ROUND_WINDOW_DAYS),
+                checkin_round__isnull=True,
+            )
+            .order_by("-held_on", "-created_at")
+            .first()
+        )
+        return (
+            round_open(relationship=relationship, opens_on=today, session=recent)
+            if recent
+            else None
+        )
+    due = latest_scheduled_date(relationship, today)
+    if due is None or due + timedelta(days=ROUND_WINDOW_DAYS - 1) < today:
+        return None  # nothing due yet, or this period's window already passed unseen
+    if relationship.checkin_rounds.filter(opens_on__gte=due).exists():
+        return None
+    return round_open(relationship=relationship, opens_on=due)
+
+
+def checkin_after_session(session: CoachingSession) -> CheckInRound | None:
+    """The "after each session" cadence: logging a session opens its round at once."""
+    relationship = session.relationship
+    if relationship.checkin_cadence != Cadence.AFTER_SESSION:
+        return None
+    today = today_for(relationship)
+    if session.held_on > today or session.held_on <= today - timedelta(days=ROUND_WINDOW_DAYS):
+        return None
+    rounds_close_expired(relationship, today)
+    return round_open(relationship=relationship, opens_on=today, session=session)
+
+
+# --- Answering ----------------------------------------------------------------------
+
+
+@dataclass
+class Submitted:
+    response: CheckInResponse
+    created: bool
+
+
+@transaction.atomic
+def checkin_submit(
+    *,
+    round_: CheckInRound,
+    user: User,
+    answers: dict[str, int],
+    comment: str = "",
+    shared: bool = True,
+) -> Submitted:
+    relationship = round_.relationship
+    if relationship.role_of(user) is None:  # views fetch through visible_to(); a second lock
+        raise PermissionError("Not a party to this relationship.")
+    existing = CheckInResponse.objects.filter(round=round_, respondent=user).first()
+    if existing is not None:  # final once submitted: a resent form changes nothing
+        return Submitted(existing, created=False)
+    today = today_for(relationship)
+    if round_.is_closed or today > round_.closes_on:
+        raise ValidationError(
+            f"This check-in closed on {round_.closes_on:%-d %B}. The next one will open soon."
+        )
+    if today < round_.opens_on:
+        raise ValidationError("This check-in has not opened yet.")
+    response = CheckInResponse(round=round_, respondent=user, shared=shared)
+    for key in DIMENSION_KEYS:
+        setattr(response, key, answers[key])
+    response.comment = comment.strip()
+    response.full_clean(exclude=["round", "respondent"])
+    try:
+        with transaction.atomic():
+            response.save()
+    except IntegrityError:  # the same form, sent twice at the same moment
+        return Submitted(CheckInResponse.objects.get(round=round_, respondent=user), created=False)
+    return Submitted(response, created=True)
+
+
+@transaction.atomic
+def cadence_update(*, relationship: CoachingRelationship, user: User, cadence: str):
+    if relationship.role_of(user) is None:
+        raise PermissionError("Not a party to this relationship.")
+    if relationship.status not in CoachingRelationship.WRITABLE_STATUSES:
+        raise ValidationError("Check-ins can be changed only while you work together.")
+    if cadence not in Cadence.values:
+        raise ValidationError("Choose one of the check-in rhythms.")
+    relationship.checkin_cadence = cadence
+    relationship.save(update_fields=["checkin_cadence"])
+    return relationship
+
+
+# --- Reminders and the scheduled command ------------------------------------------------
+
+
+def _remind(round_: CheckInRound, recipient: User, kind: str, site_url: str) -> bool:
+    try:
+        with transaction.atomic():
+            CheckInReminder.objects.create(round=round_, recipient=recipient, kind=kind)
+            relationship = round_.relationship
+            other = relationship.other_party(recipient)
+            context = {
+                "recipient": recipient,
+                "other_name": other.name,
+                "round": round_,
+                "kind": kind,
+                "url": site_url.rstrip("/") + reverse("checkin_detail", args=[round_.public_id]),
+            }
+            subject = (
+                f"Check-in with {other.name}: how is it going?"
+                if kind == CheckInReminder.Kind.OPENED
+                else f"Check-in with {other.name} closes tomorrow"
+            )
+            body = render_to_string("reflections/email/reminder.txt", context)
+            transaction.on_commit(
+                lambda: send_mail(
+                    subject=subject, message=body, from_email=None, recipient_list=[recipient.email]
+                )
+            )
+    except IntegrityError:  # already sent, by this process or another
+        return False
+    return True
+
+
+def reminders_send(relationship: CoachingRelationship, today: date, site_url: str) -> int:
+    sent = 0
+    for round_ in CheckInRound.objects.filter(relationship=relationship).open_on(today):
+        answered = set(round_.responses.values_list("respondent_id", flat=True))
+        for person in (relationship.coach, relationship.coachee):
+            if person.pk in answered or not person.is_active:
+                continue
+            sent += _remind(round_, person, CheckInReminder.Kind.OPENED, site_url)
+            if today == round_.closes_on - timedelta(days=1):
+                sent += _remind(round_, person, CheckInReminder.Kind.CLOSING, site_url)
+    return sent
+
+
+@dataclass
+class RunReport:
+    opened: int = 0
+    closed: int = 0
+    reminders: int = 0
+
+
+def run_checkins(*, site_url: str | None = None) -> RunReport:
+    """Open due rounds, close expired ones and send reminders, one relationship at a
+    time, each in its own transaction."""
+    site_url = site_url or settings.RAPPORT_SITE_URL
+    report = RunReport()
+    relationships = CoachingRelationship.objects.filter(
+        status__in=[
+            CoachingRelationship.Status.ACTIVE,
+            CoachingRelationship.Status.PAUSED,
+            CoachingRelationship.Status.ENDED,
+        ],
+        checkin_rounds__closed_at__isnull=True,
+    ) | CoachingRelationship.objects.filter(status=CoachingRelationship.Status.ACTIVE)
+    for relationship in relationships.distinct().select_related("coach", "coachee"):
+        today = today_for(relationship)
+        with transaction.atomic():
+            report.closed += rounds_close_expired(relationship, today)
+            report.opened += bool(rounds_open_due(relationship, today))
+            if relationship.status == CoachingRelationship.Status.ACTIVE:
+                report.reminders += reminders_send(relationship, today, site_url)
+    return report
