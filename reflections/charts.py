@@ -39,7 +39,7 @@ class Chart:
     height: int
     series: list[Series]
     y_ticks: list[tuple[float, int]]
-    x_ticks: list[tuple[float, str]]
+    x_ticks: list[tuple[float, str, str]]  # x, label, text-anchor
     plot_left: int
     plot_right: int
     plot_top: int
@@ -66,6 +66,15 @@ def _path(markers: list[Marker]) -> str:
     return " ".join(f"{'M' if i == 0 else 'L'}{m.x},{m.y}" for i, m in enumerate(markers))
 
 
+def _anchor(index: int, count: int) -> str:
+    """Edge labels grow inwards so they are never cut off."""
+    if count > 1 and index == 0:
+        return "start"
+    if count > 1 and index == count - 1:
+        return "end"
+    return "middle"
+
+
 def trend_chart(points, *, mine_label: str, theirs_label: str) -> Chart:
     """`points` are TrendPoints in time order; a series skips rounds it has no value for."""
     count = len(points)
@@ -83,7 +92,11 @@ def trend_chart(points, *, mine_label: str, theirs_label: str) -> Chart:
         ]
         series.append(Series(key, label, _path(markers), markers))
     step = max(1, count // 6)
-    x_ticks = [(x(i), f"{p.round.opens_on:%b %Y}") for i, p in enumerate(points) if i % step == 0]
+    x_ticks = [
+        (x(i), f"{p.round.opens_on:%b %Y}", _anchor(i, count))
+        for i, p in enumerate(points)
+        if i % step == 0 or i == count - 1
+    ]
     return Chart(
         width=WIDTH,
         height=HEIGHT,

@@ -122,6 +122,8 @@ def checkin_summary(relationship, user) -> CheckInSummary:
         .order_by("opens_on")
         .prefetch_related(Prefetch("responses", queryset=CheckInResponse.objects.all()))
     )
+    for r in rounds:
+        r.relationship = relationship  # already loaded: no query per round
     views = [
         round_view(r, user, responses={x.respondent_id: x for x in r.responses.all()}, today=today)
         for r in rounds

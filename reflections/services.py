@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -263,14 +264,10 @@ def run_checkins(*, site_url: str | None = None) -> RunReport:
     time, each in its own transaction."""
     site_url = site_url or settings.RAPPORT_SITE_URL
     report = RunReport()
+    # Active relationships (which may open rounds), and any other with a round to close.
     relationships = CoachingRelationship.objects.filter(
-        status__in=[
-            CoachingRelationship.Status.ACTIVE,
-            CoachingRelationship.Status.PAUSED,
-            CoachingRelationship.Status.ENDED,
-        ],
-        checkin_rounds__closed_at__isnull=True,
-    ) | CoachingRelationship.objects.filter(status=CoachingRelationship.Status.ACTIVE)
+        Q(status=CoachingRelationship.Status.ACTIVE) | Q(checkin_rounds__closed_at__isnull=True)
+    )
     for relationship in relationships.distinct().select_related("coach", "coachee"):
         today = today_for(relationship)
         with transaction.atomic():

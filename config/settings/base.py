@@ -72,6 +72,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.membership",
+                "reflections.context_processors.checkins_due",
             ],
             # Partials as a builtin, so templates move to Django 6's built-in
             # partials without a {% load %} in each of them.

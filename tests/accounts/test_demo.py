@@ -4,6 +4,8 @@ from django.urls import reverse
 
 from accounts.demo import DEMO_PASSWORD
 from accounts.models import Membership, Organisation, User
+from reflections.dimensions import DIMENSION_KEYS
+from reflections.models import CheckInRound
 from relationships.models import ActionItem, CoachingRelationship, CoachingSession, Note
 
 pytestmark = pytest.mark.django_db
@@ -55,3 +57,27 @@ def test_the_demo_has_six_months_of_coaching(client):
     client.post(reverse("account_login"), {"login": "sam@example.com", "password": DEMO_PASSWORD})
     page = client.get(reverse("relationship_list"))
     assert "Alex Morgan" in page.content.decode()
+
+
+def test_the_demo_has_months_of_check_ins_with_believable_trends():
+    call_command("demo", no_serve=True)
+
+    def overall(email, respondent_side):
+        relationship = CoachingRelationship.objects.get(coachee__email=email)
+        respondent = getattr(relationship, respondent_side)
+        rounds = CheckInRound.objects.filter(relationship=relationship).order_by("opens_on")
+        values = [
+            sum(getattr(r, k) for k in DIMENSION_KEYS) / 6
+            for rnd in rounds
+            for r in rnd.responses.filter(respondent=respondent)
+        ]
+        return values[:3], values[-3:]
+
+    first, last = overall("sam@example.com", "coachee")
+    assert sum(last) / 3 > sum(first) / 3 + 1, "Sam's trust in Alex grows"
+    coach_first, coach_last = overall("kim@example.com", "coach")
+    kim_first, kim_last = overall("kim@example.com", "coachee")
+    assert (sum(coach_last) - sum(kim_last)) > (sum(coach_first) - sum(kim_first)) + 1.5
+    span = CheckInRound.objects.order_by("opens_on")
+    assert (span.last().opens_on - span.first().opens_on).days >= 150
+    assert CheckInRound.objects.filter(closed_at__isnull=True).exists(), "one is open now"

@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts.demo import demo_logins, seed_demo
+from reflections.demo import seed_checkins
 from relationships.demo import seed_relationships
 
 
@@ -25,6 +26,7 @@ class Command(BaseCommand):
             seeded = organisation is not None
             if seeded:
                 seed_relationships(organisation)
+                seed_checkins(organisation)
         self.stdout.write(
             self.style.SUCCESS("Seeded the demo organisation.")
             if seeded

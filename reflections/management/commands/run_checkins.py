@@ -1,0 +1,22 @@
+from django.core.management.base import BaseCommand
+
+from reflections.services import run_checkins
+
+
+class Command(BaseCommand):
+    help = (
+        "Open due check-in rounds, close expired ones (marking missed answers) and send "
+        "reminders. Safe to run every few minutes, and in two processes at once."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--site-url", help="Base URL for links in reminders (default: RAPPORT_SITE_URL)."
+        )
+
+    def handle(self, *args, site_url=None, **options):
+        report = run_checkins(site_url=site_url)
+        self.stdout.write(
+            f"Opened {report.opened} round(s), closed {report.closed}, "
+            f"sent {report.reminders} reminder(s)."
+        )
