@@ -6,6 +6,7 @@ import shutil
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 import pytest  # noqa: E402
+from django.test import Client  # noqa: E402
 
 from tests.factories import (  # noqa: E402
     HRAdminMembershipFactory,
@@ -62,8 +63,10 @@ def other_hr_admin(db):
 
 
 def _client_for(client, user):
-    client.force_login(user)
-    return client
+    """Each signed-in client is a browser of its own, so a test can hold several."""
+    own = Client()
+    own.force_login(user)
+    return own
 
 
 @pytest.fixture
