@@ -86,14 +86,14 @@ def trend_chart(points, *, mine_label: str, theirs_label: str) -> Chart:
     series = []
     for key, label in (("mine", mine_label), ("theirs", theirs_label)):
         markers = [
-            Marker(x(i), _y(getattr(p, key)), getattr(p, key), f"{p.round.opens_on:%-d %b %Y}")
+            Marker(x(i), _y(getattr(p, key)), getattr(p, key), f"{p.when:%-d %b %Y}")
             for i, p in enumerate(points)
             if getattr(p, key) is not None
         ]
         series.append(Series(key, label, _path(markers), markers))
     step = max(1, count // 6)
     x_ticks = [
-        (x(i), f"{p.round.opens_on:%b %Y}", _anchor(i, count))
+        (x(i), f"{p.when:%b %Y}", _anchor(i, count))
         for i, p in enumerate(points)
         if i % step == 0 or i == count - 1
     ]

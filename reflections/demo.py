@@ -80,3 +80,59 @@ def seed_checkins(organisation) -> None:
                     coach_missed=relationship.coach_id not in answered,
                     coachee_missed=relationship.coachee_id not in answered,
                 )
+
+
+JOURNAL = [
+    (
+        "shoes_now",
+        "sam@example.com",
+        170,
+        "Sam probably still sees me as the person who announced the reorg. Fair. I need to show "
+        "up differently before I ask for openness.",
+    ),
+    (
+        "bias_objective",
+        "kim@example.com",
+        60,
+        "I rate Kim's trust in me higher than Kim does, every time. Am I mistaking politeness "
+        "for trust because I like working with Kim?",
+    ),
+    (
+        "bias_availability",
+        None,
+        30,
+        "I cancelled on Jordan twice this month and never on Sam. Jordan noticed, surely.",
+    ),
+    ("", None, 5, "Note to self: ask, then wait. Count to five before filling the silence."),
+]
+
+
+def seed_journal(organisation) -> None:
+    """A few private reflections and monthly self-checks for Alex, the demo coach."""
+    from accounts.models import User
+    from reflections.models import IntegrityCheck, Reflection
+    from reflections.prompts import INTEGRITY_BEHAVIOURS
+
+    alex = User.objects.get(email="alex.coach@example.com", membership__organisation=organisation)
+    relationships = {r.coachee.email: r for r in alex.coaching.select_related("coachee")}
+    now = timezone.now()
+    for prompt, coachee_email, days_ago, body in JOURNAL:
+        entry = Reflection(
+            author=alex,
+            prompt=prompt,
+            relationship=relationships.get(coachee_email),
+            created_at=now - timedelta(days=days_ago),
+        )
+        entry.body = body
+        entry.save()
+    rng = random.Random(5)  # noqa: S311 - demo data, not security
+    for months_ago in range(6, -1, -1):
+        check = IntegrityCheck(
+            author=alex, taken_on=timezone.localdate() - timedelta(days=30 * months_ago)
+        )
+        base = 3 + (6 - months_ago) / 6
+        check.ratings = {
+            key: max(1, min(5, round(base + rng.uniform(-0.7, 0.7))))
+            for key, _ in INTEGRITY_BEHAVIOURS
+        }
+        check.save()

@@ -1,6 +1,10 @@
+import uuid
+
 from django import forms
 
 from reflections.dimensions import COMMENT_PROMPT, DIMENSIONS, SCALE
+from reflections.models import JournalSettings
+from reflections.prompts import INTEGRITY_BEHAVIOURS, PROMPT_CHOICES
 from relationships.models import CoachingRelationship
 
 SCALE_CHOICES = [(value, f"{value} — {label}") for value, label in SCALE]
@@ -46,3 +50,65 @@ class CadenceForm(forms.Form):
     cadence = forms.ChoiceField(
         choices=CoachingRelationship.Cadence.choices, label="Check in with each other"
     )
+
+
+class ReflectionForm(forms.Form):
+    prompt = forms.ChoiceField(choices=PROMPT_CHOICES, required=False, label="Prompt")
+    relationship = forms.ModelChoiceField(
+        queryset=CoachingRelationship.objects.none(),
+        required=False,
+        to_field_name="public_id",
+        empty_label="Not about one relationship",
+        label="About",
+    )
+    body = forms.CharField(
+        label="Your reflection",
+        max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text="Only you can ever read this: not the other person, not HR, not an "
+        "administrator.",
+    )
+    client_token = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4, required=False)
+
+    def __init__(self, *args, author, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["relationship"].queryset = (
+            CoachingRelationship.objects.for_member(author)
+            .exclude(status__in=CoachingRelationship.NOT_STARTED_STATUSES)
+            .select_related("coach", "coachee")
+        )
+        self.fields["relationship"].label_from_instance = lambda r: (
+            f"Coaching {r.coachee_label}"
+            if r.coach_id == author.pk
+            else f"Coached by {r.coach.name}"
+        )
+
+
+class ReflectionEditForm(ReflectionForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class RetentionForm(forms.Form):
+    retention_days = forms.TypedChoiceField(
+        choices=[("", "Keep my entries")] + list(JournalSettings.Retention.choices),
+        coerce=int,
+        empty_value=None,
+        required=False,
+        label="How long to keep entries",
+    )
+
+
+class IntegrityCheckForm(forms.Form):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for key, statement in INTEGRITY_BEHAVIOURS:
+            self.fields[key] = forms.TypedChoiceField(
+                label=statement,
+                choices=SCALE_CHOICES,
+                coerce=int,
+                widget=forms.RadioSelect,
+                error_messages={"required": "Choose a rating from 1 to 5."},
+            )
+
+    def ratings(self) -> dict[str, int]:
+        return {key: self.cleaned_data[key] for key, _ in INTEGRITY_BEHAVIOURS}

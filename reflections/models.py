@@ -6,12 +6,15 @@ the two people in the relationship reach a round; the other party reaches a resp
 only once the round is revealed and only if the respondent chose to share it.
 """
 
+import json
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from privacy.encryption import EncryptedText
 from relationships.models import CoachingRelationship, CoachingSession
@@ -153,3 +156,139 @@ class CheckInReminder(models.Model):
 
     def __str__(self):
         return f"{self.kind} reminder"
+
+
+# --- The private journal --------------------------------------------------------------
+
+
+class AuthorOnlyQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The author's, and nobody else's: not the other party, not HR, not a superuser."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(author=user)
+
+
+class Reflection(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reflections"
+    )
+    relationship = models.ForeignKey(
+        CoachingRelationship,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    prompt = models.CharField(max_length=40, blank=True)
+    body_ciphertext = models.TextField(editable=False)
+    body = EncryptedText("body_ciphertext", bind=("author_id",))
+    version = models.PositiveIntegerField(default=1)
+    client_token = models.UUIDField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AuthorOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["author", "client_token"], name="reflection_submitted_once"
+            )
+        ]
+
+    def __str__(self):
+        return f"Reflection {self.public_id}"
+
+
+class JournalSettings(models.Model):
+    """How long the author keeps their journal entries."""
+
+    class Retention(models.IntegerChoices):
+        DAYS_30 = 30, "Delete entries after 30 days"
+        DAYS_90 = 90, "Delete entries after 90 days"
+        DAYS_365 = 365, "Delete entries after a year"
+
+    author = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="journal_settings"
+    )
+    retention_days = models.PositiveSmallIntegerField(
+        choices=Retention.choices, null=True, blank=True
+    )
+
+    def __str__(self):
+        return f"Journal settings of {self.author_id}"
+
+    def expires_at(self, created_at):
+        if self.retention_days is None:
+            return None
+        return created_at + timedelta(days=self.retention_days)
+
+
+class PromptDismissal(models.Model):
+    """A prompt someone waved away: it does not come back for that relationship (or,
+    for the bias questions, for that check-in round)."""
+
+    class Kind(models.TextChoices):
+        SHOES = "shoes", "Step into their shoes"
+        BIAS = "bias", "Bias questions after a gap"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    relationship = models.ForeignKey(CoachingRelationship, on_delete=models.CASCADE)
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    round = models.ForeignKey(CheckInRound, on_delete=models.CASCADE, null=True, blank=True)
+    dismissed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "relationship", "kind"],
+                condition=Q(round__isnull=True),
+                name="one_dismissal_per_prompt",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "relationship", "kind", "round"],
+                condition=Q(round__isnull=False),
+                name="one_dismissal_per_prompt_and_round",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} prompt dismissed"
+
+
+class IntegrityCheck(models.Model):
+    """The coach's own rating of the six integrity behaviours. Even the numbers are
+    private, so they are encrypted too (as one JSON text)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="integrity_checks"
+    )
+    taken_on = models.DateField(default=timezone.localdate)
+    ratings_ciphertext = models.TextField(editable=False)
+    ratings_json = EncryptedText("ratings_ciphertext", bind=("author_id",))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = AuthorOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-taken_on", "-created_at"]
+
+    def __str__(self):
+        return f"Integrity self-check {self.public_id}"
+
+    @property
+    def ratings(self) -> dict[str, int]:
+        return json.loads(self.ratings_json or "{}")
+
+    @ratings.setter
+    def ratings(self, value: dict[str, int]) -> None:
+        self.ratings_json = json.dumps(value, sort_keys=True)
+
+    @property
+    def average(self) -> float | None:
+        values = list(self.ratings.values())
+        return round(sum(values) / len(values), 2) if values else None

@@ -2,9 +2,10 @@
 person's only after the mutual reveal, and only what they chose to share."""
 
 from dataclasses import dataclass, field
+from datetime import date
 from statistics import mean
 
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch, Q
 
 from reflections.charts import trend_chart
 from reflections.dimensions import DIMENSIONS, Dimension
@@ -95,7 +96,7 @@ def _overall(response: CheckInResponse) -> float:
 
 @dataclass
 class TrendPoint:
-    round: CheckInRound
+    when: date
     mine: float | None
     theirs: float | None
 
@@ -109,6 +110,7 @@ class Participation:
 
 @dataclass
 class CheckInSummary:
+    views: list[RoundView]
     current: RoundView | None
     points_by_dimension: dict[str, list[TrendPoint]]
     participation: Participation
@@ -137,7 +139,7 @@ def checkin_summary(relationship, user) -> CheckInSummary:
             continue
         points["overall"].append(
             TrendPoint(
-                view.round,
+                view.round.opens_on,
                 _overall(view.mine) if view.mine else None,
                 _overall(view.theirs_visible) if view.theirs_visible else None,
             )
@@ -145,7 +147,7 @@ def checkin_summary(relationship, user) -> CheckInSummary:
         for d in DIMENSIONS:
             points[d.key].append(
                 TrendPoint(
-                    view.round,
+                    view.round.opens_on,
                     getattr(view.mine, d.key) if view.mine else None,
                     getattr(view.theirs_visible, d.key) if view.theirs_visible else None,
                 )
@@ -163,6 +165,7 @@ def checkin_summary(relationship, user) -> CheckInSummary:
         for side in ("coach", "coachee")
     }
     return CheckInSummary(
+        views=views,
         current=current,
         points_by_dimension=points,
         participation=Participation(
@@ -205,4 +208,86 @@ def trend_context(relationship, user, dimension_key: str, summary=None) -> dict:
         else next(d.label for d in DIMENSIONS if d.key == dimension_key),
         "dimensions": [("overall", "Overall")] + [(d.key, d.label) for d in DIMENSIONS],
         "other_name": other_name,
+        "chart_title": f"{dimension_key.replace('_', ' ').capitalize()}: how you and "
+        f"{other_name} see your relationship, from 1 to 5",
     }
+
+
+# --- Prompts, the journal and self-checks ------------------------------------------------
+
+BIAS_GAP = 1.5  # points between two perspectives on one dimension that invite reflection
+
+
+def relationship_prompts(relationship, user, summary: CheckInSummary | None, has_sessions: bool):
+    """What the relationship page offers the coach to reflect on right now, if anything:
+    "step into their shoes" before the first session, the bias questions after a reveal
+    with a gap of 1.5 points or more. Dismissed prompts stay away."""
+    from reflections.models import PromptDismissal
+    from reflections.prompts import BIAS_PROMPTS, SHOES_PROMPTS
+
+    if relationship.role_of(user) != "coach" or not relationship.is_writable:
+        return {}
+    name = relationship.other_party_name(user)
+    latest = None
+    if summary is not None:
+        latest = next((v for v in reversed(summary.views) if v.revealed and v.theirs_visible), None)
+    gaps = [r for r in latest.rows if r.gap is not None and r.gap >= BIAS_GAP] if latest else []
+    if has_sessions and not gaps:
+        return {}  # nothing to offer: no need to look up dismissals
+    dismissed = set(
+        PromptDismissal.objects.filter(user=user, relationship=relationship).values_list(
+            "kind", "round_id"
+        )
+    )
+    offers = {}
+    if not has_sessions and ("shoes", None) not in dismissed:
+        offers["shoes"] = [(p, p.for_name(name)) for p in SHOES_PROMPTS]
+    if gaps and ("bias", latest.round.pk) not in dismissed:
+        offers["bias"] = {
+            "round": latest.round,
+            "row": max(gaps, key=lambda row: row.gap),
+            "prompts": [(p, p.for_name(name)) for p in BIAS_PROMPTS],
+        }
+    return offers
+
+
+def journal_entries(user):
+    from reflections.models import Reflection
+
+    return Reflection.objects.visible_to(user).select_related(
+        "relationship__coach", "relationship__coachee"
+    )
+
+
+def integrity_page(user) -> dict:
+    """The coach's self-checks over time, beside how it lands: the integrity and
+    positive-intentions answers their coachees chose to share with them."""
+    from reflections.models import IntegrityCheck
+    from relationships.models import CoachingRelationship
+
+    checks = list(IntegrityCheck.objects.visible_to(user))
+    coached = CoachingRelationship.objects.filter(coach=user)
+    # Only answers already revealed to the coach: the round closed, or the coach answered.
+    coach_answered = CheckInResponse.objects.filter(round=OuterRef("round"), respondent=user)
+    shared = (
+        CheckInResponse.objects.filter(round__relationship__in=coached, shared=True)
+        .exclude(respondent=user)
+        .filter(Q(round__closed_at__isnull=False) | Exists(coach_answered))
+        .select_related("round")
+        .order_by("round__opens_on")
+    )
+    by_day: dict[date, list[float]] = {}
+    for response in shared:
+        by_day.setdefault(response.round.opens_on, []).append(
+            (response.integrity + response.positive_intentions) / 2
+        )
+    points = [TrendPoint(c.taken_on, c.average, None) for c in checks] + [
+        TrendPoint(day, None, round(mean(values), 2)) for day, values in by_day.items()
+    ]
+    points.sort(key=lambda p: p.when)
+    chart = trend_chart(
+        points,
+        mine_label="How I think I behave",
+        theirs_label="How it lands (coachees' integrity and positive intentions)",
+    )
+    return {"checks": checks, "points": points, "chart": chart}

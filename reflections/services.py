@@ -13,15 +13,25 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from config.errors import ConflictError
 from reflections.dimensions import DIMENSION_KEYS
-from reflections.models import CheckInReminder, CheckInResponse, CheckInRound
+from reflections.models import (
+    CheckInReminder,
+    CheckInResponse,
+    CheckInRound,
+    IntegrityCheck,
+    JournalSettings,
+    PromptDismissal,
+    Reflection,
+)
+from reflections.prompts import ALL_PROMPTS, INTEGRITY_BEHAVIOURS
 from relationships.models import CoachingRelationship, CoachingSession
 
 Cadence = CoachingRelationship.Cadence
@@ -257,6 +267,7 @@ class RunReport:
     opened: int = 0
     closed: int = 0
     reminders: int = 0
+    purged: int = 0
 
 
 def run_checkins(*, site_url: str | None = None) -> RunReport:
@@ -264,6 +275,7 @@ def run_checkins(*, site_url: str | None = None) -> RunReport:
     time, each in its own transaction."""
     site_url = site_url or settings.RAPPORT_SITE_URL
     report = RunReport()
+    report.purged = reflections_purge_expired()
     # Active relationships (which may open rounds), and any other with a round to close.
     relationships = CoachingRelationship.objects.filter(
         Q(status=CoachingRelationship.Status.ACTIVE) | Q(checkin_rounds__closed_at__isnull=True)
@@ -276,3 +288,132 @@ def run_checkins(*, site_url: str | None = None) -> RunReport:
             if relationship.status == CoachingRelationship.Status.ACTIVE:
                 report.reminders += reminders_send(relationship, today, site_url)
     return report
+
+
+# --- The private journal and integrity self-checks ------------------------------------
+
+
+def _own_relationship(user: User, relationship: CoachingRelationship | None):
+    if relationship is not None and relationship.role_of(user) is None:
+        raise ValidationError({"relationship": "Choose one of your own relationships."})
+
+
+@transaction.atomic
+def reflection_create(
+    *,
+    author: User,
+    body: str,
+    prompt: str = "",
+    relationship: CoachingRelationship | None = None,
+    client_token=None,
+) -> Reflection:
+    _own_relationship(author, relationship)
+    if prompt and prompt not in ALL_PROMPTS:
+        raise ValidationError({"prompt": "Choose one of the prompts, or none."})
+    same_form = Reflection.objects.filter(author=author, client_token=client_token)
+    if client_token is not None and (existing := same_form.first()) is not None:
+        return existing  # the same form, sent twice
+    reflection = Reflection(
+        author=author, relationship=relationship, prompt=prompt, client_token=client_token
+    )
+    reflection.body = body.strip()
+    reflection.full_clean()
+    try:
+        with transaction.atomic():
+            reflection.save()
+    except IntegrityError:
+        return same_form.get()
+    return reflection
+
+
+@transaction.atomic
+def reflection_update(
+    *,
+    reflection: Reflection,
+    author: User,
+    body: str,
+    expected_version: int,
+    relationship: CoachingRelationship | None = None,
+) -> Reflection:
+    if reflection.author_id != author.pk:
+        raise PermissionError("Only the author edits a reflection.")
+    _own_relationship(author, relationship)
+    reflection.body = body.strip()
+    reflection.relationship = relationship
+    reflection.full_clean()
+    updated = Reflection.objects.filter(pk=reflection.pk, version=expected_version).update(
+        body_ciphertext=reflection.body_ciphertext,
+        relationship=relationship,
+        version=models.F("version") + 1,
+        updated_at=timezone.now(),
+    )
+    if not updated:
+        raise ConflictError()
+    reflection.refresh_from_db()
+    return reflection
+
+
+@transaction.atomic
+def reflection_delete(*, reflection: Reflection, author: User) -> None:
+    if reflection.author_id != author.pk:
+        raise PermissionError("Only the author deletes a reflection.")
+    reflection.delete()
+
+
+@transaction.atomic
+def journal_retention_set(*, author: User, retention_days: int | None) -> JournalSettings:
+    if retention_days is not None and retention_days not in JournalSettings.Retention.values:
+        raise ValidationError("Choose 30, 90 or 365 days, or keep entries.")
+    journal, _ = JournalSettings.objects.get_or_create(author=author)
+    journal.retention_days = retention_days
+    journal.save(update_fields=["retention_days"])
+    return journal
+
+
+def reflections_purge_expired() -> int:
+    """Delete journal entries older than their author's retention period."""
+    deleted = 0
+    for journal in JournalSettings.objects.filter(retention_days__isnull=False):
+        cutoff = timezone.now() - timedelta(days=journal.retention_days)
+        count, _ = Reflection.objects.filter(
+            author_id=journal.author_id, created_at__lt=cutoff
+        ).delete()
+        deleted += count
+    return deleted
+
+
+def prompt_dismiss(
+    *, user: User, relationship: CoachingRelationship, kind: str, round_: CheckInRound | None = None
+) -> None:
+    if relationship.role_of(user) is None:
+        raise PermissionError("Not a party to this relationship.")
+    if kind not in PromptDismissal.Kind.values:
+        raise ValidationError("Unknown prompt.")
+    try:
+        with transaction.atomic():
+            PromptDismissal.objects.create(
+                user=user,
+                relationship=relationship,
+                kind=kind,
+                round=round_ if kind == PromptDismissal.Kind.BIAS else None,
+            )
+    except IntegrityError:  # dismissed already
+        pass
+
+
+@transaction.atomic
+def integrity_check_create(*, author: User, ratings: dict[str, int], taken_on: date | None = None):
+    keys = {key for key, _ in INTEGRITY_BEHAVIOURS}
+    if set(ratings) != keys or any(not 1 <= int(v) <= 5 for v in ratings.values()):
+        raise ValidationError("Rate each of the six behaviours from 1 to 5.")
+    check = IntegrityCheck(author=author, taken_on=taken_on or timezone.localdate())
+    check.ratings = {key: int(value) for key, value in ratings.items()}
+    check.save()
+    return check
+
+
+@transaction.atomic
+def integrity_check_delete(*, check: IntegrityCheck, author: User) -> None:
+    if check.author_id != author.pk:
+        raise PermissionError("Only the author deletes a self-check.")
+    check.delete()

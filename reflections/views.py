@@ -1,16 +1,30 @@
 """Check-in views. Rounds are reached only through CheckInRound.objects.visible_to();
 what of the other person's answers a page shows is decided by selectors.round_view."""
 
+import uuid
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from config.errors import ConflictError
+from config.forms import apply_validation_error
 from reflections import selectors, services
 from reflections.dimensions import DIMENSIONS
-from reflections.forms import CadenceForm, CheckInForm
-from reflections.models import CheckInRound
+from reflections.forms import (
+    CadenceForm,
+    CheckInForm,
+    IntegrityCheckForm,
+    ReflectionEditForm,
+    ReflectionForm,
+    RetentionForm,
+)
+from reflections.models import CheckInRound, IntegrityCheck, JournalSettings, Reflection
+from reflections.prompts import ALL_PROMPTS, INTEGRITY_BEHAVIOURS
 from relationships.models import CoachingRelationship
 
 PAGE = "reflections/checkin.html"
@@ -144,3 +158,221 @@ def relationship_trend(request, public_id):
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+# --- The private journal ----------------------------------------------------------------
+
+JOURNAL = "reflections/journal.html"
+
+
+def _journal_context(request, form=None, retention_form=None):
+    journal = JournalSettings.objects.filter(author=request.user).first()
+    return {
+        "form": form or ReflectionForm(author=request.user),
+        "retention_form": retention_form
+        or RetentionForm(initial={"retention_days": journal.retention_days if journal else ""}),
+        "entries": selectors.journal_entries(request.user),
+        "journal": journal,
+        "prompts": ALL_PROMPTS,
+    }
+
+
+@require_GET
+def journal(request):
+    return render(request, JOURNAL, _journal_context(request))
+
+
+@require_http_methods(["GET", "POST"])
+def reflection_create_view(request):
+    if request.method == "GET":
+        # From a prompt on a relationship page: the prompt and relationship come filled in.
+        initial = {"prompt": request.GET.get("prompt", "")}
+        if request.GET.get("prompt") not in ALL_PROMPTS:
+            initial["prompt"] = ""
+        relationship_id = request.GET.get("relationship")
+        if relationship_id:
+            initial["relationship"] = relationship_id
+        form = ReflectionForm(author=request.user, initial=initial)
+        relationship = (
+            form.fields["relationship"]
+            .queryset.filter(public_id=relationship_id if _is_uuid(relationship_id) else None)
+            .first()
+        )
+        name = relationship.other_party_name(request.user) if relationship else None
+        prompt = ALL_PROMPTS.get(initial["prompt"])
+        return render(
+            request,
+            "reflections/reflection_form.html",
+            {"form": form, "prompt_text": prompt.for_name(name) if prompt else ""},
+        )
+    form = ReflectionForm(request.POST, author=request.user)
+    if form.is_valid():
+        try:
+            services.reflection_create(author=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(request, "Saved to your private journal.")
+            return redirect("journal")
+    return render(request, "reflections/reflection_form.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def reflection_edit(request, public_id):
+    reflection = get_object_or_404(Reflection.objects.visible_to(request.user), public_id=public_id)
+    status = 200
+    if request.method == "POST":
+        form = ReflectionEditForm(request.POST, author=request.user)
+        if form.is_valid():
+            try:
+                services.reflection_update(
+                    reflection=reflection,
+                    author=request.user,
+                    body=form.cleaned_data["body"],
+                    relationship=form.cleaned_data["relationship"],
+                    expected_version=form.cleaned_data["version"],
+                )
+            except ConflictError:
+                reflection.refresh_from_db()
+                status = 409
+                form.add_error(
+                    None,
+                    "This entry was changed in another tab since you opened it. Your text is "
+                    "still below; the latest saved version is shown above it.",
+                )
+            except ValidationError as error:
+                apply_validation_error(form, error)
+            else:
+                messages.success(request, "Journal entry saved.")
+                return redirect("journal")
+    else:
+        form = ReflectionEditForm(
+            author=request.user,
+            initial={
+                "prompt": reflection.prompt,
+                "relationship": reflection.relationship.public_id
+                if reflection.relationship_id
+                else None,
+                "body": reflection.body,
+                "version": reflection.version,
+            },
+        )
+    return render(
+        request,
+        "reflections/reflection_form.html",
+        {
+            "form": form,
+            "reflection": reflection,
+            "prompt_text": _prompt_text(reflection, request.user),
+            "conflict": status == 409,
+        },
+        status=status,
+    )
+
+
+@require_POST
+def reflection_delete_view(request, public_id):
+    reflection = get_object_or_404(Reflection.objects.visible_to(request.user), public_id=public_id)
+    services.reflection_delete(reflection=reflection, author=request.user)
+    messages.success(request, "Journal entry deleted.")
+    return redirect("journal")
+
+
+@require_POST
+def journal_retention(request):
+    form = RetentionForm(request.POST)
+    if form.is_valid():
+        services.journal_retention_set(
+            author=request.user, retention_days=form.cleaned_data["retention_days"]
+        )
+        messages.success(request, "Retention saved.")
+        return redirect("journal")
+    return render(request, JOURNAL, _journal_context(request, retention_form=form))
+
+
+@require_GET
+def journal_export(request):
+    """The author's journal and self-checks as JSON: theirs to take anywhere."""
+    data = {
+        "exported_at": timezone.now().isoformat(),
+        "reflections": [
+            {
+                "written_at": r.created_at.isoformat(),
+                "prompt": ALL_PROMPTS[r.prompt].text if r.prompt in ALL_PROMPTS else "",
+                "body": r.body,
+            }
+            for r in selectors.journal_entries(request.user)
+        ],
+        "integrity_self_checks": [
+            {"taken_on": c.taken_on.isoformat(), "ratings": c.ratings}
+            for c in IntegrityCheck.objects.visible_to(request.user)
+        ],
+    }
+    response = JsonResponse(data, json_dumps_params={"indent": 2})
+    response["Content-Disposition"] = 'attachment; filename="rapport-journal.json"'
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def integrity(request):
+    form = IntegrityCheckForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.integrity_check_create(author=request.user, ratings=form.ratings())
+        messages.success(request, "Self-check saved. Only you can see it.")
+        return redirect("integrity")
+    context = {
+        "form": form,
+        "behaviours": INTEGRITY_BEHAVIOURS,
+        **selectors.integrity_page(request.user),
+    }
+    return render(request, "reflections/integrity.html", context)
+
+
+@require_POST
+def integrity_check_delete_view(request, public_id):
+    check = get_object_or_404(IntegrityCheck.objects.visible_to(request.user), public_id=public_id)
+    services.integrity_check_delete(check=check, author=request.user)
+    messages.success(request, "Self-check deleted.")
+    return redirect("integrity")
+
+
+@require_POST
+def prompt_dismiss_view(request, public_id):
+    relationship = get_object_or_404(
+        CoachingRelationship.objects.for_member(request.user), public_id=public_id
+    )
+    round_ = None
+    round_id = request.POST.get("round")
+    if round_id:
+        round_ = get_object_or_404(
+            CheckInRound.objects.visible_to(request.user).filter(relationship=relationship),
+            public_id=round_id if _is_uuid(round_id) else uuid.uuid4(),
+        )
+    try:
+        services.prompt_dismiss(
+            user=request.user,
+            relationship=relationship,
+            kind=request.POST.get("kind", ""),
+            round_=round_,
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    if request.htmx:
+        return HttpResponse("")
+    return redirect("relationship_detail", public_id=relationship.public_id)
+
+
+def _is_uuid(value) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+def _prompt_text(reflection, user) -> str:
+    prompt = ALL_PROMPTS.get(reflection.prompt)
+    if prompt is None:
+        return ""
+    relationship = reflection.relationship
+    return prompt.for_name(relationship.other_party_name(user) if relationship else None)

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts.models import Invitation, Membership, User
 from accounts.services import audit_record, invitation_create
+from config.errors import ConflictError
 from reflections.services import checkin_after_session
 from relationships.models import (
     ActionItem,
@@ -27,10 +28,6 @@ Status = CoachingRelationship.Status
 
 READ_ONLY_MESSAGE = "This relationship has ended, so its history is read-only."
 NOT_STARTED_MESSAGE = "This relationship starts once the invitation is accepted."
-
-
-class ConflictError(Exception):
-    """The text was changed elsewhere since this form was opened."""
 
 
 def _require_writable(relationship: CoachingRelationship) -> None:

@@ -163,6 +163,9 @@ def relationship_detail(request, public_id):
         "action_form": ActionItemForm(relationship=relationship),
         **selectors.relationship_page(relationship, request.user),
     }
+    context["reflection_prompts"] = checkin_selectors.relationship_prompts(
+        relationship, request.user, checkins, has_sessions=bool(context["sessions"])
+    )
     return _render(request, DETAIL, context)
 
 

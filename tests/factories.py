@@ -10,7 +10,8 @@ from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from accounts.models import Invitation, Membership, Organisation, Team, User, hash_invitation_token
-from reflections.models import CheckInResponse, CheckInRound
+from reflections.models import CheckInResponse, CheckInRound, IntegrityCheck, Reflection
+from reflections.prompts import INTEGRITY_BEHAVIOURS
 from relationships.models import (
     ActionItem,
     CoachingRelationship,
@@ -189,3 +190,19 @@ class CheckInResponseFactory(DjangoModelFactory):
     freedom_to_be_real = 4
     shared = True
     comment = ""
+
+
+class ReflectionFactory(DjangoModelFactory):
+    class Meta:
+        model = Reflection
+
+    author = factory.SubFactory(UserFactory)
+    body = factory.Sequence(lambda n: f"Reflection {n}")
+
+
+class IntegrityCheckFactory(DjangoModelFactory):
+    class Meta:
+        model = IntegrityCheck
+
+    author = factory.SubFactory(UserFactory)
+    ratings = factory.LazyFunction(lambda: {key: 4 for key, _ in INTEGRITY_BEHAVIOURS})

@@ -22,11 +22,13 @@ from tests.factories import (
     CheckInResponseFactory,
     CheckInRoundFactory,
     HRAdminMembershipFactory,
+    IntegrityCheckFactory,
     InvitationFactory,
     MembershipFactory,
     NoteDraftFactory,
     NoteFactory,
     OrganisationFactory,
+    ReflectionFactory,
     RelationshipFactory,
     SessionFactory,
     TeamFactory,
@@ -77,6 +79,8 @@ def _world() -> World:
     NoteDraftFactory(relationship=relationship, body=f"Draft {NOTE_CANARY}")
     item = ActionItemFactory(relationship=relationship)
     round_ = CheckInRoundFactory(relationship=relationship)
+    reflection = ReflectionFactory(author=coach, body=f"Journal {NOTE_CANARY}")
+    self_check = IntegrityCheckFactory(author=coach)
     CheckInResponseFactory(round=round_, comment=f"Comment {NOTE_CANARY}", shared=False)
     other_coach = RelationshipFactory(organisation=organisation).coach
     invitation = InvitationFactory(
@@ -101,6 +105,8 @@ def _world() -> World:
             "note": private_note.public_id,
             "item": item.public_id,
             "round": round_.public_id,
+            "reflection": reflection.public_id,
+            "self_check": self_check.public_id,
         },
     )
 
@@ -197,6 +203,29 @@ EXPECTED = {
     ),
     "checkin_cadence": (by_id("relationship"), {"GET": statuses(405), "POST": parties(302)}),
     "relationship_trend": (by_id("relationship"), {"GET": parties(200), "POST": statuses(405)}),
+    # The private journal: everyone signed in has their own; the author's entry and
+    # self-check (with the canary) exist for the author alone.
+    "journal": (None, {"GET": statuses(200), "POST": statuses(405)}),
+    "reflection_create": (None, {"GET": statuses(200), "POST": statuses(200)}),
+    "journal_export": (None, {"GET": statuses(200), "POST": statuses(405)}),
+    "journal_retention": (None, {"GET": statuses(405), "POST": statuses(302)}),
+    "reflection_edit": (
+        by_id("reflection"),
+        {"GET": statuses(404, author=200), "POST": statuses(404, author=200)},
+    ),
+    "reflection_delete": (
+        by_id("reflection"),
+        {"GET": statuses(405), "POST": statuses(404, author=302)},
+    ),
+    "integrity": (None, {"GET": statuses(200), "POST": statuses(200)}),
+    "integrity_check_delete": (
+        by_id("self_check"),
+        {"GET": statuses(405), "POST": statuses(404, author=302)},
+    ),
+    "prompt_dismiss": (
+        by_id("relationship"),
+        {"GET": statuses(405), "POST": parties(302), "POST_HX": parties(200)},
+    ),
 }
 
 # Parameters of third-party routes (allauth, admin): any syntactically valid value.

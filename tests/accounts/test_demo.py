@@ -81,3 +81,19 @@ def test_the_demo_has_months_of_check_ins_with_believable_trends():
     span = CheckInRound.objects.order_by("opens_on")
     assert (span.last().opens_on - span.first().opens_on).days >= 150
     assert CheckInRound.objects.filter(closed_at__isnull=True).exists(), "one is open now"
+
+
+def test_the_demo_coach_has_a_private_journal_and_monthly_self_checks(client):
+    call_command("demo", no_serve=True)
+    client.post(
+        reverse("account_login"), {"login": "alex.coach@example.com", "password": DEMO_PASSWORD}
+    )
+
+    journal = client.get(reverse("journal")).content.decode()
+    integrity = client.get(reverse("integrity")).content.decode()
+
+    assert "Count to five before filling the silence." in journal
+    assert integrity.count("<circle") >= 7
+    client.post(reverse("account_logout"))
+    client.post(reverse("account_login"), {"login": "sam@example.com", "password": DEMO_PASSWORD})
+    assert "Count to five" not in client.get(reverse("journal")).content.decode()

@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts.demo import demo_logins, seed_demo
-from reflections.demo import seed_checkins
+from reflections.demo import seed_checkins, seed_journal
 from relationships.demo import seed_relationships
 
 
@@ -27,6 +27,7 @@ class Command(BaseCommand):
             if seeded:
                 seed_relationships(organisation)
                 seed_checkins(organisation)
+                seed_journal(organisation)
         self.stdout.write(
             self.style.SUCCESS("Seeded the demo organisation.")
             if seeded

@@ -5,8 +5,9 @@ from reflections.services import run_checkins
 
 class Command(BaseCommand):
     help = (
-        "Open due check-in rounds, close expired ones (marking missed answers) and send "
-        "reminders. Safe to run every few minutes, and in two processes at once."
+        "Open due check-in rounds, close expired ones (marking missed answers), send "
+        "reminders and delete journal entries past their author's retention period. Safe "
+        "to run every few minutes, and in two processes at once."
     )
 
     def add_arguments(self, parser):
@@ -18,5 +19,6 @@ class Command(BaseCommand):
         report = run_checkins(site_url=site_url)
         self.stdout.write(
             f"Opened {report.opened} round(s), closed {report.closed}, "
-            f"sent {report.reminders} reminder(s)."
+            f"sent {report.reminders} reminder(s); deleted {report.purged} expired journal "
+            f"{'entry' if report.purged == 1 else 'entries'}."
         )
