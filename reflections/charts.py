@@ -91,12 +91,14 @@ def trend_chart(points, *, mine_label: str, theirs_label: str) -> Chart:
             if getattr(p, key) is not None
         ]
         series.append(Series(key, label, _path(markers), markers))
-    step = max(1, count // 6)
-    x_ticks = [
-        (x(i), f"{p.when:%b %Y}", _anchor(i, count))
-        for i, p in enumerate(points)
-        if i % step == 0 or i == count - 1
-    ]
+    # At most five date labels, first and last included, one per month.
+    wanted = sorted({round(i * (count - 1) / 4) for i in range(5)}) if count > 5 else range(count)
+    x_ticks, seen = [], set()
+    for i in wanted:
+        label = f"{points[i].when:%b %Y}"
+        if label not in seen:
+            seen.add(label)
+            x_ticks.append((x(i), label, _anchor(i, count)))
     return Chart(
         width=WIDTH,
         height=HEIGHT,
