@@ -246,21 +246,68 @@ class Invitation(models.Model):
         return self.status == self.Status.PENDING
 
 
+class AuditEventQuerySet(models.QuerySet):
+    def about(self, user):
+        """The events a person may read about themselves: what they did, and what was
+        done to them (their account, their invitation, their relationships)."""
+        return self.filter(models.Q(actor=user) | models.Q(subject=user))
+
+    def of_organisation_for_hr(self, user):
+        return self.filter(
+            organisation__memberships__user=user,
+            organisation__memberships__role=Membership.Role.HR_ADMIN,
+        )
+
+
 class AuditEvent(models.Model):
     """Who did what to which relationship, invitation or account: never any private
-    text, only identifiers and the name of the action."""
+    text, only identifiers and the name of the action. Append-only: each row carries
+    the hash of the one before it, so `verify_audit_log` detects an edit or a gap."""
 
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.CASCADE, null=True, related_name="audit_events"
+        Organisation, on_delete=models.SET_NULL, null=True, related_name="audit_events"
     )
     actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    # The person the event is about, when there is one (so they can see it).
+    subject = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     action = models.CharField(max_length=64)
     target_type = models.CharField(max_length=64, blank=True)
     target_id = models.UUIDField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    previous_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-created_at"]
+        ordering = ["-id"]
 
     def __str__(self):
-        return f"{self.action} by {self.actor_id} at {self.created_at:%Y-%m-%d %H:%M}"
+        return f"{self.action} at {self.created_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Audit events are append-only.")
+
+    def compute_hash(self) -> str:
+        # Identifiers that never change (public ids of people, not their names).
+        material = "|".join(
+            str(value)
+            for value in (
+                self.previous_hash,
+                self.organisation_id or "",
+                self.actor_id or "",
+                self.subject_id or "",
+                self.action,
+                self.target_type,
+                self.target_id or "",
+                self.created_at.isoformat(),
+            )
+        )
+        return hashlib.sha256(material.encode()).hexdigest()

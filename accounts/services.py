@@ -57,12 +57,21 @@ def organisation_create(*, name: str, founder: User) -> Organisation:
 
 @transaction.atomic
 def organisation_update(
-    *, organisation: Organisation, name: str, anonymity_threshold: int
+    *, organisation: Organisation, name: str, anonymity_threshold: int, by: User | None = None
 ) -> Organisation:
+    previous_threshold = Organisation.objects.get(pk=organisation.pk).anonymity_threshold
     organisation.name = name.strip()
     organisation.anonymity_threshold = anonymity_threshold
-    organisation.full_clean()
+    organisation.full_clean()  # never below the minimum of 3
     organisation.save(update_fields=["name", "anonymity_threshold"])
+    if anonymity_threshold != previous_threshold:
+        direction = "raised" if anonymity_threshold > previous_threshold else "lowered"
+        audit_record(
+            actor=by,
+            action=f"organisation.threshold_{direction}_{previous_threshold}_to_{anonymity_threshold}",
+            target=organisation,
+            organisation=organisation,
+        )
     return organisation
 
 
@@ -86,7 +95,9 @@ def team_create(*, organisation: Organisation, name: str) -> Team:
 
 
 @transaction.atomic
-def membership_update(*, membership: Membership, team: Team | None, role: str) -> Membership:
+def membership_update(
+    *, membership: Membership, team: Team | None, role: str, by: User | None = None
+) -> Membership:
     if team is not None and team.organisation_id != membership.organisation_id:
         raise ValidationError({"team": "Choose a team from this organisation."})
     if membership.is_hr_admin and role != Membership.Role.HR_ADMIN:
@@ -102,10 +113,19 @@ def membership_update(*, membership: Membership, team: Team | None, role: str) -
                     "an HR admin first."
                 }
             )
+    role_changed = membership.role != role
     membership.team = team
     membership.role = role
     membership.full_clean()
     membership.save(update_fields=["team", "role"])
+    if role_changed:
+        audit_record(
+            actor=by,
+            action=f"membership.role_{role}",
+            target=membership,
+            organisation=membership.organisation,
+            subject=membership.user,
+        )
     return membership
 
 
@@ -230,6 +250,7 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
         action="invitation.accepted",
         target=invitation,
         organisation=invitation.organisation,
+        subject=user,
     )
     # Other apps attach what waited for this person (a coach's invitation, say).
     invitation_accepted.send(sender=Invitation, invitation=invitation, user=user)
@@ -256,12 +277,35 @@ def profile_update(*, user: User, display_name: str, time_zone: str) -> User:
     return user
 
 
-def audit_record(*, actor: User | None, action: str, target=None, organisation=None) -> None:
-    """Write an audit event. `target` is any model with a public_id; no text of it is kept."""
-    AuditEvent.objects.create(
-        organisation=organisation,
-        actor=actor,
-        action=action,
-        target_type=target._meta.label_lower if target is not None else "",
-        target_id=getattr(target, "public_id", None),
-    )
+def audit_record(
+    *, actor: User | None, action: str, target=None, organisation=None, subject=None
+) -> AuditEvent:
+    """Append an audit event, chained to the previous one by its hash. `target` is any
+    model with a public_id; no text of it is kept."""
+    with transaction.atomic():
+        # One writer at a time extends the chain (a row lock on PostgreSQL).
+        last = AuditEvent.objects.select_for_update().order_by("-id").first()
+        event = AuditEvent(
+            organisation=organisation,
+            actor=actor,
+            subject=subject,
+            action=action,
+            target_type=target._meta.label_lower if target is not None else "",
+            target_id=getattr(target, "public_id", None),
+            previous_hash=last.hash if last else "",
+        )
+        event.hash = event.compute_hash()
+        event.save()
+    return event
+
+
+def audit_log_verify() -> list[str]:
+    """Problems in the chain: an edited row, or a row deleted from the middle."""
+    problems, previous = [], ""
+    for event in AuditEvent.objects.order_by("id").iterator(chunk_size=2000):
+        if event.previous_hash != previous:
+            problems.append(f"event {event.pk}: the event before it was deleted or changed")
+        if event.compute_hash() != event.hash:
+            problems.append(f"event {event.pk}: its contents were changed")
+        previous = event.hash
+    return problems

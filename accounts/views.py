@@ -19,7 +19,7 @@ from accounts.forms import (
     ProfileForm,
     TeamForm,
 )
-from accounts.models import Invitation, Membership
+from accounts.models import AuditEvent, Invitation, Membership
 from accounts.selectors import membership_of, organisation_overview
 from accounts.services import (
     InvitationError,
@@ -216,7 +216,9 @@ def organisation_settings(request):
     membership = _hr_membership(request)
     form = OrganisationForm(request.POST, instance=membership.organisation, prefix="org")
     if form.is_valid():
-        organisation_update(organisation=membership.organisation, **form.cleaned_data)
+        organisation_update(
+            organisation=membership.organisation, by=request.user, **form.cleaned_data
+        )
         messages.success(request, "Organisation settings saved.")
         return redirect("organisation")
     membership.organisation.refresh_from_db()
@@ -286,7 +288,7 @@ def membership_update_view(request, public_id):
     form = MembershipForm(request.POST, organisation=membership.organisation)
     if form.is_valid():
         try:
-            membership_update(membership=member, **form.cleaned_data)
+            membership_update(membership=member, by=request.user, **form.cleaned_data)
         except ValidationError as error:
             apply_validation_error(form, error)
         else:
@@ -302,3 +304,37 @@ def membership_update_view(request, public_id):
     member.refresh_from_db()
     errors = {member.public_id: [e for errs in form.errors.values() for e in errs]}
     return _organisation_page(request, membership, member_errors=errors, partial="people")
+
+
+# --- Audit log --------------------------------------------------------------------------
+
+AUDIT_PAGE_SIZE = 200
+
+
+@require_GET
+def organisation_audit(request):
+    membership = _hr_membership(request)
+    events = (
+        AuditEvent.objects.filter(organisation=membership.organisation)
+        .select_related("actor", "subject")
+        .order_by("-id")[:AUDIT_PAGE_SIZE]
+    )
+    return render(
+        request,
+        "accounts/audit.html",
+        {"events": events, "heading": f"Audit log of {membership.organisation}", "for_hr": True},
+    )
+
+
+@require_GET
+def my_activity(request):
+    events = (
+        AuditEvent.objects.about(request.user)
+        .select_related("actor", "subject")
+        .order_by("-id")[:AUDIT_PAGE_SIZE]
+    )
+    return render(
+        request,
+        "accounts/audit.html",
+        {"events": events, "heading": "Activity about you", "for_hr": False},
+    )

@@ -18,5 +18,6 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("relationships.urls")),
     path("", include("reflections.urls")),
+    path("", include("insights.urls")),
     path("admin/", admin.site.urls),
 ]

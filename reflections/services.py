@@ -32,6 +32,7 @@ from reflections.models import (
     Reflection,
 )
 from reflections.prompts import ALL_PROMPTS, INTEGRITY_BEHAVIOURS
+from reflections.rollups import record_response
 from relationships.models import CoachingRelationship, CoachingSession
 
 Cadence = CoachingRelationship.Cadence
@@ -201,6 +202,8 @@ def checkin_submit(
             response.save()
     except IntegrityError:  # the same form, sent twice at the same moment
         return Submitted(CheckInResponse.objects.get(round=round_, respondent=user), created=False)
+    # HR's anonymous rollups move in the same transaction as the answer.
+    record_response(response)
     return Submitted(response, created=True)
 
 

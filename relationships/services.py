@@ -115,7 +115,11 @@ def relationship_invite(
             {"coachee": "You already have an open relationship with this person."}
         ) from None
     audit_record(
-        actor=coach, action="relationship.invited", target=relationship, organisation=organisation
+        actor=coach,
+        action="relationship.invited",
+        target=relationship,
+        organisation=organisation,
+        subject=coachee,
     )
     if coachee is not None:
         _notify(
@@ -169,6 +173,7 @@ def relationship_respond(
         action="relationship.accepted" if accept else "relationship.declined",
         target=relationship,
         organisation=relationship.organisation,
+        subject=relationship.coach,
     )
     return relationship
 
@@ -209,6 +214,7 @@ def relationship_transition(
         action=f"relationship.{new_status}",
         target=relationship,
         organisation=relationship.organisation,
+        subject=relationship.other_party(user),
     )
     return relationship
 

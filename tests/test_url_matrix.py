@@ -222,6 +222,11 @@ EXPECTED = {
         by_id("self_check"),
         {"GET": statuses(405), "POST": statuses(404, author=302)},
     ),
+    # HR's anonymous trends and the audit log: their own organisation's, HR admins only.
+    "insights_dashboard": (None, {"GET": hr_only(200), "POST": statuses(405)}),
+    "insights_export": (None, {"GET": hr_only(200), "POST": statuses(405)}),
+    "organisation_audit": (None, {"GET": hr_only(200), "POST": statuses(405)}),
+    "my_activity": (None, {"GET": statuses(200), "POST": statuses(405)}),
     "prompt_dismiss": (
         by_id("relationship"),
         {"GET": statuses(405), "POST": parties(302), "POST_HX": parties(200)},

@@ -1,0 +1,102 @@
+import csv
+
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
+
+from accounts.models import Membership
+from accounts.services import audit_record
+from insights.selectors import PERSPECTIVES, dashboard
+
+
+def _hr_membership(request) -> Membership:
+    """HR admins only; anyone else gets a 404, as if the page did not exist."""
+    return get_object_or_404(
+        Membership.objects.select_related("organisation"),
+        user=request.user,
+        role=Membership.Role.HR_ADMIN,
+    )
+
+
+@require_GET
+def insights_dashboard(request):
+    organisation = _hr_membership(request).organisation
+    context = dashboard(organisation)
+    audit_record(
+        actor=request.user, action="insights.viewed", target=organisation, organisation=organisation
+    )
+    return render(request, "insights/dashboard.html", {"organisation": organisation, **context})
+
+
+def _value(cell):
+    return "" if cell.suppressed or cell.mean is None else cell.mean
+
+
+@require_GET
+def insights_export(request):
+    """Exactly what the dashboard shows, as CSV: suppressed cells blank, with the reason."""
+    organisation = _hr_membership(request).organisation
+    data = dashboard(organisation)
+    audit_record(
+        actor=request.user,
+        action="insights.exported",
+        target=organisation,
+        organisation=organisation,
+    )
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="rapport-insights-{organisation.slug}.csv"'
+    )
+    writer = csv.writer(response)
+    writer.writerow(["# Minimum group size (k)", data["k"]])
+    writer.writerow(
+        [
+            "group",
+            "month",
+            "perspective",
+            "dimension",
+            "mean (1-5)",
+            "responses",
+            "suppressed because",
+        ]
+    )
+    for month in data["months"]:
+        for perspective in PERSPECTIVES:
+            cell = month.cells[perspective]
+            writer.writerow(_row("Whole organisation", month.period, perspective, "overall", cell))
+            for d in data["dimensions"]:
+                dimension_cell = month.dimensions[(perspective, d.key)]
+                writer.writerow(
+                    _row("Whole organisation", month.period, perspective, d.key, dimension_cell)
+                )
+    for team in data["team_rows"]:
+        for perspective in PERSPECTIVES:
+            cell = team.cells.get(perspective)
+            if cell is not None:
+                writer.writerow(
+                    _row(team.label, data["latest"].period, perspective, "overall", cell)
+                )
+    writer.writerow([])
+    writer.writerow(["month", "active relationships", "sessions held", "check-in participation %"])
+    for month in data["months"]:
+        writer.writerow(
+            [
+                f"{month.period:%Y-%m}",
+                month.active_relationships,
+                month.sessions_held,
+                "" if month.participation is None else month.participation,
+            ]
+        )
+    return response
+
+
+def _row(group, period, perspective, dimension, cell):
+    return [
+        group,
+        f"{period:%Y-%m}",
+        perspective,
+        dimension,
+        _value(cell),
+        "" if cell.suppressed else cell.respondents,
+        cell.reason,
+    ]
