@@ -21,6 +21,33 @@ DEMO_PEOPLE = [
 ]
 
 
+# More colleagues, so HR's anonymous trends have groups large enough to show (and a
+# small team whose figures stay folded away).
+EXTRA_TEAMS = {"Engineering": 10, "Product": 4, "Operations": 4, "Legal": 2}
+FIRST_NAMES = [
+    "Ada",
+    "Ben",
+    "Chloe",
+    "Dev",
+    "Elif",
+    "Femi",
+    "Grace",
+    "Hugo",
+    "Ines",
+    "Jon",
+    "Kai",
+    "Lena",
+    "Mo",
+    "Nia",
+    "Omar",
+    "Pia",
+    "Quinn",
+    "Rosa",
+    "Sol",
+    "Tess",
+]
+
+
 def demo_logins() -> list[tuple[str, str, str]]:
     return [(email, DEMO_PASSWORD, what) for email, _name, _team, _role, what in DEMO_PEOPLE]
 
@@ -42,4 +69,18 @@ def seed_demo() -> Organisation | None:
         Membership.objects.create(
             user=user, organisation=organisation, team=teams.get(team), role=role
         )
+    names = iter(FIRST_NAMES)
+    for team_name, size in EXTRA_TEAMS.items():
+        team = teams.get(team_name) or Team.objects.create(
+            organisation=organisation, name=team_name
+        )
+        teams[team_name] = team
+        for _ in range(size):
+            first = next(names)
+            email = f"{first.lower()}@example.com"
+            user = User.objects.create_user(
+                email=email, password=DEMO_PASSWORD, display_name=f"{first} {team_name[0]}."
+            )
+            EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+            Membership.objects.create(user=user, organisation=organisation, team=team)
     return organisation

@@ -20,8 +20,9 @@ def _hr_membership(request) -> Membership:
 
 @require_GET
 def insights_dashboard(request):
-    organisation = _hr_membership(request).organisation
-    context = dashboard(organisation)
+    membership = _hr_membership(request)
+    organisation = membership.organisation
+    context = {"membership": membership, **dashboard(organisation)}
     audit_record(
         actor=request.user, action="insights.viewed", target=organisation, organisation=organisation
     )

@@ -2,7 +2,7 @@
 relationship improving (Alex and Sam), one with a widening gap (Priya and Kim)."""
 
 import random
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from django.utils import timezone
 
@@ -40,7 +40,9 @@ def seed_checkins(organisation) -> None:
         organisation=organisation, accepted_at__isnull=False
     ).select_related("coach", "coachee")
     for relationship in relationships:
-        (coach_from, coach_to), (coachee_from, coachee_to) = TRENDS[relationship.coachee.email]
+        (coach_from, coach_to), (coachee_from, coachee_to) = TRENDS.get(
+            relationship.coachee.email, ((3.2, 3.9), (3.0, 3.8))
+        )
         start = timezone.localdate(relationship.accepted_at)
         opens_on = start + timedelta(days=14)
         last_day = today if relationship.status == "active" else today - timedelta(days=40)
@@ -74,6 +76,12 @@ def seed_checkins(organisation) -> None:
                     setattr(response, key, _level(low, high, progress, rng))
                 response.comment = rng.choice(COMMENTS)
                 response.save()
+                # Answered during the round, so it lands in that month's anonymous trends.
+                CheckInResponse.objects.filter(pk=response.pk).update(
+                    submitted_at=timezone.make_aware(
+                        datetime.combine(day + timedelta(days=rng.randint(0, 5)), time(12))
+                    )
+                )
                 answered.append(person.pk)
             if not current:
                 CheckInRound.objects.filter(pk=round_.pk).update(

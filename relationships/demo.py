@@ -92,11 +92,29 @@ def _at(day, hour=10):
     return timezone.make_aware(datetime.combine(day, time(hour, 0)))
 
 
+def _extra_pairs(people) -> list[tuple]:
+    """The extra colleagues pair up: each coaches the next, within no particular team."""
+    from accounts.demo import FIRST_NAMES
+
+    emails = [
+        f"{name.lower()}@example.com"
+        for name in FIRST_NAMES
+        if f"{name.lower()}@example.com" in people
+    ]
+    return [
+        (coach, coachee, Status.ACTIVE, 6, "Grow in the role, and keep each other honest.")
+        for coach, coachee in zip(emails[::2], emails[1::2], strict=False)
+    ] + [
+        (coachee, coach, Status.ACTIVE, 5, "A second pair of eyes on the year ahead.")
+        for coach, coachee in zip(emails[1::2], emails[2::2], strict=False)
+    ]
+
+
 def seed_relationships(organisation) -> None:
     rng = random.Random(7)  # noqa: S311 - demo data, not security
     today = timezone.localdate()
     people = {u.email: u for u in User.objects.filter(membership__organisation=organisation)}
-    for coach_email, coachee_email, status, months, purpose in PAIRS:
+    for coach_email, coachee_email, status, months, purpose in PAIRS + _extra_pairs(people):
         coach, coachee = people[coach_email], people[coachee_email]
         start = today - timedelta(days=30 * months + 3)
         relationship = CoachingRelationship(

@@ -26,8 +26,9 @@ def test_demo_seeds_once_and_keeps_data_on_the_second_run(capsys):
     assert User.objects.get(email="sam@example.com").display_name == "Sam (edited)"
     roles = Membership.objects.values_list("role", flat=True)
     assert list(roles).count(Membership.Role.HR_ADMIN) == 1
-    assert Membership.objects.filter(team__name="Product").count() == 3
-    assert Membership.objects.filter(team__name="Operations").count() == 3
+    assert Membership.objects.filter(team__name="Product").count() == 7
+    assert Membership.objects.filter(team__name="Operations").count() == 7
+    assert Membership.objects.filter(team__name="Legal").count() == 2
 
 
 def test_a_demo_login_signs_in(client):
@@ -97,3 +98,16 @@ def test_the_demo_coach_has_a_private_journal_and_monthly_self_checks(client):
     client.post(reverse("account_logout"))
     client.post(reverse("account_login"), {"login": "sam@example.com", "password": DEMO_PASSWORD})
     assert "Count to five" not in client.get(reverse("journal")).content.decode()
+
+
+def test_the_demo_dashboard_shows_some_cells_and_suppresses_others(client):
+    call_command("demo", no_serve=True)
+    client.post(
+        reverse("account_login"), {"login": "hana.hr@example.com", "password": DEMO_PASSWORD}
+    )
+
+    page = client.get(reverse("insights_dashboard")).content.decode()
+
+    assert "people)" in page, "some cells are shown, with their group size"
+    assert "Not shown: fewer than 5 responses" in page
+    assert "counted under “Other teams”" in page

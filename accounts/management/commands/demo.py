@@ -4,6 +4,7 @@ from django.db import transaction
 
 from accounts.demo import demo_logins, seed_demo
 from reflections.demo import seed_checkins, seed_journal
+from reflections.rollups import rebuild as rebuild_insights
 from relationships.demo import seed_relationships
 
 
@@ -28,6 +29,7 @@ class Command(BaseCommand):
                 seed_relationships(organisation)
                 seed_checkins(organisation)
                 seed_journal(organisation)
+                rebuild_insights(organisation)
         self.stdout.write(
             self.style.SUCCESS("Seeded the demo organisation.")
             if seeded
@@ -36,6 +38,9 @@ class Command(BaseCommand):
         self.stdout.write("\nDemo logins (password for each: shown beside it):")
         for email, password, what in demo_logins():
             self.stdout.write(f"  {email:<26} {password:<14} {what}")
+        self.stdout.write(
+            "  …and 20 more colleagues (ada@example.com, ben@example.com, …), same password."
+        )
         if no_serve:
             return
         self.stdout.write(f"\nRapport is at http://{addrport}/  (Ctrl+C to stop)\n")

@@ -1,0 +1,318 @@
+import csv
+import io
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from django.urls import reverse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from accounts.models import AuditEvent, Membership, Organisation
+from accounts.services import audit_log_verify
+from insights.models import TrustRollup
+from insights.selectors import PERSPECTIVES, dashboard
+from reflections.dimensions import DIMENSION_KEYS
+from reflections.rollups import rebuild
+from reflections.services import checkin_submit
+from tests.factories import (
+    CheckInRoundFactory,
+    HRAdminMembershipFactory,
+    MembershipFactory,
+    NoteFactory,
+    OrganisationFactory,
+    ReflectionFactory,
+    RelationshipFactory,
+    SessionFactory,
+    TeamFactory,
+)
+from tests.helpers import text
+
+pytestmark = pytest.mark.django_db
+LAST_MONTH = datetime(2026, 10, 15, 10, tzinfo=UTC)
+NOW = datetime(2026, 11, 10, 10, tzinfo=UTC)
+
+
+def _answer(relationship, who, value, when=LAST_MONTH):
+    """One person's check-in answers, through the real submission path."""
+    with time_machine.travel(when, tick=False):
+        round_ = relationship.checkin_rounds.filter(
+            closed_at__isnull=True, closes_on__gte=when.date()
+        ).first()
+        if round_ is None:
+            relationship.checkin_rounds.filter(closed_at__isnull=True).update(closed_at=when)
+            round_ = CheckInRoundFactory(relationship=relationship, opens_on=when.date())
+        checkin_submit(
+            round_=round_,
+            user=getattr(relationship, who),
+            answers=dict.fromkeys(DIMENSION_KEYS, value),
+        )
+
+
+def _team_with_pairs(organisation, name, size):
+    """A team whose `size` members are coachees, each with a coach outside the team."""
+    team = TeamFactory(organisation=organisation, name=name)
+    pairs = []
+    for _ in range(size):
+        coachee = MembershipFactory(organisation=organisation, team=team).user
+        pairs.append(RelationshipFactory(organisation=organisation, coachee=coachee))
+    return team, pairs
+
+
+def _page(client, organisation):
+    hr = HRAdminMembershipFactory(organisation=organisation).user
+    client.force_login(hr)
+    with time_machine.travel(NOW, tick=False):
+        client.force_login(hr)
+        return client.get(reverse("insights_dashboard")), client.get(reverse("insights_export"))
+
+
+def _csv(response):
+    return list(csv.reader(io.StringIO(response.content.decode())))
+
+
+def test_a_team_of_four_beside_a_team_of_six_in_an_organisation_of_ten(client):
+    organisation = OrganisationFactory(anonymity_threshold=5)
+    _, fours = _team_with_pairs(organisation, "Four", 4)
+    _, sixes = _team_with_pairs(organisation, "Six", 6)
+    # The Four team has fewer than k members: folded into "Other teams".
+    for relationship in fours:
+        _answer(relationship, "coachee", 1)
+    for relationship in sixes:
+        _answer(relationship, "coachee", 5)
+
+    page, export = _page(client, organisation)
+
+    body = text(page)
+    assert "3.4 (10 people)" in body, "the organisation's ten are shown"
+    team_rows = [
+        row
+        for row in _csv(export)
+        if row and row[0] in {"Six", "Other teams and people without a team"}
+    ]
+    coachee_rows = [r for r in team_rows if r[2] == "coachee_about_coach"]
+    assert {r[0] for r in coachee_rows} == {"Six", "Other teams and people without a team"}
+    assert all(r[4] == "" for r in coachee_rows), "neither team can be shown"
+    assert {r[6] for r in coachee_rows} == {
+        "fewer than 5 responses",
+        "hidden so a smaller group can't be worked out",
+    }
+    assert "5.0" not in body and "1.0" not in body
+
+
+def test_one_new_answer_in_the_current_month_changes_nothing_published(client):
+    organisation = OrganisationFactory(anonymity_threshold=3)
+    _, pairs = _team_with_pairs(organisation, "Team", 5)
+    for relationship in pairs:
+        _answer(relationship, "coachee", 4)
+    before = _csv(_page(client, organisation)[1])
+
+    _answer(pairs[0], "coach", 1, when=NOW - timedelta(days=1))
+
+    after = _csv(_page(client, organisation)[1])
+    assert before == after
+
+
+def test_lowering_k_below_three_is_refused_and_every_change_recorded(client):
+    organisation = OrganisationFactory(anonymity_threshold=5)
+    hr = HRAdminMembershipFactory(organisation=organisation).user
+    client.force_login(hr)
+
+    client.post(
+        reverse("organisation_settings"), {"org-name": "Org", "org-anonymity_threshold": "2"}
+    )
+    client.post(
+        reverse("organisation_settings"), {"org-name": "Org", "org-anonymity_threshold": "7"}
+    )
+    client.post(
+        reverse("organisation_settings"), {"org-name": "Org", "org-anonymity_threshold": "3"}
+    )
+
+    organisation.refresh_from_db()
+    assert organisation.anonymity_threshold == 3
+    assert list(
+        AuditEvent.objects.filter(action__startswith="organisation.threshold")
+        .values_list("action", flat=True)
+        .order_by("id")
+    ) == ["organisation.threshold_raised_5_to_7", "organisation.threshold_lowered_7_to_3"]
+
+
+def test_an_hr_admin_reaches_no_private_content(client):
+    organisation = OrganisationFactory()
+    relationship = RelationshipFactory(organisation=organisation)
+    session = SessionFactory(relationship=relationship, summary="canary-hr-summary")
+    note = NoteFactory(relationship=relationship, session=session, body="canary-hr-note")
+    round_ = CheckInRoundFactory(relationship=relationship)
+    reflection = ReflectionFactory(author=relationship.coach, body="canary-hr-reflection")
+    hr = HRAdminMembershipFactory(organisation=organisation).user
+    client.force_login(hr)
+
+    urls = [
+        reverse("relationship_detail", args=[relationship.public_id]),
+        reverse("session_detail", args=[session.public_id]),
+        reverse("note_edit", args=[note.public_id]),
+        reverse("checkin_detail", args=[round_.public_id]),
+        reverse("relationship_trend", args=[relationship.public_id]),
+        reverse("reflection_edit", args=[reflection.public_id]),
+    ]
+    for url in urls:
+        assert client.get(url).status_code == 404, url
+    everything = "".join(
+        client.get(url).content.decode()
+        for url in [
+            reverse("insights_dashboard"),
+            reverse("insights_export"),
+            reverse("organisation"),
+            reverse("organisation_audit"),
+            reverse("home"),
+        ]
+    )
+    assert "canary-hr" not in everything
+
+
+def test_members_get_a_404_for_the_dashboard(member_client):
+    assert member_client.get(reverse("insights_dashboard")).status_code == 404
+    assert member_client.get(reverse("insights_export")).status_code == 404
+
+
+def test_rebuild_produces_identical_rollups(client):
+    organisation = OrganisationFactory(anonymity_threshold=3)
+    _, pairs = _team_with_pairs(organisation, "A", 4)
+    _team_with_pairs(organisation, "B", 2)
+    for index, relationship in enumerate(pairs):
+        _answer(relationship, "coachee", 2 + index % 3)
+        _answer(relationship, "coach", 4)
+    _answer(pairs[0], "coachee", 5, when=NOW)  # a second month
+
+    def snapshot():
+        rows = TrustRollup.objects.filter(organisation=organisation).values_list(
+            "team_id",
+            "period",
+            "dimension",
+            "perspective",
+            "respondents",
+            "answer_sum",
+            "answer_count",
+        )
+        return sorted(rows, key=lambda row: (row[0] or 0, *row[1:]))
+
+    incremental = snapshot()
+    rebuild(organisation)
+    assert snapshot() == incremental
+    call_command("rebuild_insights")
+    assert snapshot() == incremental
+
+
+def test_viewing_and_exporting_are_audited_and_the_chain_verifies(client):
+    organisation = OrganisationFactory()
+    _page(client, organisation)
+
+    actions = set(AuditEvent.objects.values_list("action", flat=True))
+    assert {"insights.viewed", "insights.exported"} <= actions
+    assert audit_log_verify() == []
+    call_command("verify_audit_log")
+
+
+def test_an_edited_or_deleted_audit_event_is_detected(client):
+    organisation = OrganisationFactory()
+    _page(client, organisation)
+    _page(client, organisation)
+    first = AuditEvent.objects.order_by("id").first()
+    AuditEvent.objects.filter(pk=first.pk).update(action="nothing.happened")
+
+    assert any("contents were changed" in p for p in audit_log_verify())
+    with pytest.raises(ValueError, match="append-only"):
+        AuditEvent.objects.last().delete()
+    second = AuditEvent.objects.order_by("id")[1]
+    AuditEvent.objects.filter(pk=second.pk).delete()  # behind the model's back
+    problems = audit_log_verify()
+    assert any("deleted or changed" in p for p in problems)
+
+
+def test_people_see_the_audit_events_about_themselves(client, relationship):
+    client.force_login(relationship.coachee)
+    client.post(
+        reverse("relationship_transition", args=[relationship.public_id]), {"action": "pause"}
+    )
+    client.force_login(relationship.coach)
+
+    page = text(client.get(reverse("my_activity")))
+
+    assert "relationship.paused" in page
+    assert "Sam Coachee" in page
+
+
+def test_dashboard_queries_do_not_grow_with_the_organisation(client, django_assert_num_queries):
+    def build(members):
+        organisation = OrganisationFactory()
+        team = TeamFactory(organisation=organisation)
+        users = MembershipFactory.create_batch(members, organisation=organisation, team=team)
+        for month in range(1, 11):
+            for perspective in PERSPECTIVES:
+                for key in DIMENSION_KEYS:
+                    TrustRollup.objects.create(
+                        organisation=organisation,
+                        team=None,
+                        period=date(2026, month, 1),
+                        dimension=key,
+                        perspective=perspective,
+                        respondents=len(users),
+                        answer_sum=4 * len(users),
+                        answer_count=len(users),
+                    )
+        return organisation
+
+    counts = []
+    for size in (50, 500):
+        organisation = build(size)
+        hr = HRAdminMembershipFactory(organisation=organisation).user
+        client.force_login(hr)
+        client.get(reverse("insights_dashboard"))
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(reverse("insights_dashboard"))
+        assert response.status_code == 200
+        statements = [q["sql"] for q in captured.captured_queries]
+        counts.append(len([q for q in statements if "SAVEPOINT" not in q]))
+    assert counts[0] == counts[1]
+    assert counts[0] <= 12, "savepoints aside"
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    team_sizes=st.lists(st.integers(min_value=1, max_value=8), min_size=1, max_size=4),
+    k=st.integers(min_value=3, max_value=6),
+    values=st.lists(st.integers(min_value=1, max_value=5), min_size=40, max_size=40),
+)
+def test_random_organisations_never_publish_a_cell_under_k_or_a_recoverable_one(
+    team_sizes, k, values
+):
+    organisation = OrganisationFactory(anonymity_threshold=k)
+    answers = iter(values)
+    for index, size in enumerate(team_sizes):
+        _, pairs = _team_with_pairs(organisation, f"T{index}", size)
+        for relationship in pairs:
+            _answer(relationship, "coachee", next(answers))
+    with time_machine.travel(NOW, tick=False):
+        data = dashboard(organisation)
+
+    for month in data["months"]:
+        for perspective in PERSPECTIVES:
+            cell = month.cells[perspective]
+            assert cell.suppressed or cell.respondents >= k or cell.respondents == 0
+    for perspective in PERSPECTIVES:
+        children = [row.cells[perspective] for row in data["team_rows"] if perspective in row.cells]
+        parent = data["latest"].cells[perspective]
+        for child in children:
+            assert child.suppressed or child.respondents >= k
+        hidden = [c for c in children if c.suppressed]
+        assert parent.suppressed or len(hidden) != 1
+    Organisation.objects.filter(pk=organisation.pk).delete()
+    Membership.objects.filter(organisation=organisation).delete()
