@@ -1,3 +1,5 @@
+import uuid
+
 from django.core.exceptions import ValidationError
 from django.forms.renderers import TemplatesSetting
 
@@ -16,3 +18,12 @@ def apply_validation_error(form, error: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, error)
+
+
+def is_uuid(value) -> bool:
+    """Whether a value from a form or query string is a well-formed UUID (a public id)."""
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True

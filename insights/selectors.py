@@ -60,8 +60,10 @@ def _blank(label):
     return {"label": label, "respondents": 0, "answer_sum": 0, "answer_count": 0}
 
 
-def dashboard(organisation: Organisation) -> dict:
+def dashboard(organisation: Organisation, dimension: str = "overall") -> dict:
     k = organisation.anonymity_threshold
+    if dimension not in {d.key for d in DIMENSIONS}:
+        dimension = "overall"
     months = closed_months(timezone.localdate())
     teams = list(organisation.teams.annotate(member_count=Count("memberships")))
     big_teams = {t.pk: t for t in teams if t.member_count >= k}
@@ -140,10 +142,16 @@ def dashboard(organisation: Organisation) -> dict:
     for perspective, children in team_rows:
         for child in children:
             teams_table.setdefault(child.label, {})[perspective] = child
+
+    def cell_for(row, perspective):
+        if dimension == "overall":
+            return row.cells[perspective]
+        return row.dimensions[(perspective, dimension)]
+
     points = [
-        TrendPoint(r.period, *(r.cells[p].mean for p in PERSPECTIVES))
+        TrendPoint(r.period, *(cell_for(r, p).mean for p in PERSPECTIVES))
         for r in month_rows
-        if any(r.cells[p].mean is not None for p in PERSPECTIVES)
+        if any(cell_for(r, p).mean is not None for p in PERSPECTIVES)
     ]
     return {
         "k": k,
@@ -159,4 +167,7 @@ def dashboard(organisation: Organisation) -> dict:
         ),
         "perspectives": [(p, p.label) for p in PERSPECTIVES],
         "dimensions": DIMENSIONS,
+        "dimension_key": dimension,
+        "dimension_label": next((d.label for d in DIMENSIONS if d.key == dimension), "Overall"),
+        "dimension_choices": [("overall", "Overall")] + [(d.key, d.label) for d in DIMENSIONS],
     }

@@ -22,7 +22,10 @@ def _hr_membership(request) -> Membership:
 def insights_dashboard(request):
     membership = _hr_membership(request)
     organisation = membership.organisation
-    context = {"membership": membership, **dashboard(organisation)}
+    context = {
+        "membership": membership,
+        **dashboard(organisation, request.GET.get("dimension", "overall")),
+    }
     audit_record(
         actor=request.user, action="insights.viewed", target=organisation, organisation=organisation
     )

@@ -9,7 +9,12 @@ from django.utils import timezone
 
 from accounts.models import Membership, Organisation
 from insights.models import ActivityRollup, Perspective, TrustRollup
-from insights.services import month_of, rollups_replace, trust_rollup_add
+from insights.services import (
+    activity_rollup_replace_month,
+    month_of,
+    rollups_replace,
+    trust_rollup_add,
+)
 from reflections.dimensions import DIMENSION_KEYS
 from reflections.models import CheckInResponse, CheckInRound
 from relationships.models import CoachingRelationship, CoachingSession
@@ -150,3 +155,21 @@ def activity_rows(organisation: Organisation, teams: dict) -> list[ActivityRollu
         )
         for (team, period), cell in counts.items()
     ]
+
+
+def activity_publish_closed_month(organisation: Organisation, today: date) -> bool:
+    """Once a month has closed, compute its activity figures (run_checkins calls this;
+    after the first run of the month it is a single cheap query)."""
+    period = month_of(month_of(today) - timedelta(days=1))
+    if ActivityRollup.objects.filter(
+        organisation=organisation, team__isnull=True, period=period
+    ).exists():
+        return False
+    teams = dict(
+        Membership.objects.filter(organisation=organisation).values_list("user_id", "team_id")
+    )
+    rows = [row for row in activity_rows(organisation, teams) if row.period == period]
+    if not rows:  # nothing happened that month: record the empty month all the same
+        rows = [ActivityRollup(organisation=organisation, period=period)]
+    activity_rollup_replace_month(organisation=organisation, period=period, rows=rows)
+    return True

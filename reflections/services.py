@@ -19,7 +19,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Organisation, User
 from config.errors import ConflictError
 from reflections.dimensions import DIMENSION_KEYS
 from reflections.models import (
@@ -32,7 +32,7 @@ from reflections.models import (
     Reflection,
 )
 from reflections.prompts import ALL_PROMPTS, INTEGRITY_BEHAVIOURS
-from reflections.rollups import record_response
+from reflections.rollups import activity_publish_closed_month, record_response
 from relationships.models import CoachingRelationship, CoachingSession
 
 Cadence = CoachingRelationship.Cadence
@@ -279,6 +279,8 @@ def run_checkins(*, site_url: str | None = None) -> RunReport:
     site_url = site_url or settings.RAPPORT_SITE_URL
     report = RunReport()
     report.purged = reflections_purge_expired()
+    for organisation in Organisation.objects.all():
+        activity_publish_closed_month(organisation, timezone.localdate())
     # Active relationships (which may open rounds), and any other with a round to close.
     relationships = CoachingRelationship.objects.filter(
         Q(status=CoachingRelationship.Status.ACTIVE) | Q(checkin_rounds__closed_at__isnull=True)

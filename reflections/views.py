@@ -12,7 +12,7 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.errors import ConflictError
-from config.forms import apply_validation_error
+from config.forms import apply_validation_error, is_uuid
 from reflections import selectors, services
 from reflections.dimensions import DIMENSIONS
 from reflections.forms import (
@@ -195,7 +195,7 @@ def reflection_create_view(request):
         form = ReflectionForm(author=request.user, initial=initial)
         relationship = (
             form.fields["relationship"]
-            .queryset.filter(public_id=relationship_id if _is_uuid(relationship_id) else None)
+            .queryset.filter(public_id=relationship_id if is_uuid(relationship_id) else None)
             .first()
         )
         name = relationship.other_party_name(request.user) if relationship else None
@@ -346,7 +346,7 @@ def prompt_dismiss_view(request, public_id):
     if round_id:
         round_ = get_object_or_404(
             CheckInRound.objects.visible_to(request.user).filter(relationship=relationship),
-            public_id=round_id if _is_uuid(round_id) else uuid.uuid4(),
+            public_id=round_id if is_uuid(round_id) else uuid.uuid4(),
         )
     try:
         services.prompt_dismiss(
@@ -360,14 +360,6 @@ def prompt_dismiss_view(request, public_id):
     if request.htmx:
         return HttpResponse("")
     return redirect("relationship_detail", public_id=relationship.public_id)
-
-
-def _is_uuid(value) -> bool:
-    try:
-        uuid.UUID(str(value))
-    except ValueError:
-        return False
-    return True
 
 
 def _prompt_text(reflection, user) -> str:

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from config.forms import apply_validation_error
+from config.forms import apply_validation_error, is_uuid
 from reflections import selectors as checkin_selectors
 from reflections.forms import CadenceForm
 from relationships import selectors, services
@@ -56,20 +56,12 @@ def _optional_session(request, relationship, public_id):
     """A session named in a form must be one the person can see, of this relationship."""
     if not public_id:
         return None
-    if not _is_uuid(public_id):
+    if not is_uuid(public_id):
         raise Http404("No such session.")
     return get_object_or_404(
         CoachingSession.objects.visible_to(request.user).filter(relationship=relationship),
         public_id=public_id,
     )
-
-
-def _is_uuid(value) -> bool:
-    try:
-        uuid.UUID(str(value))
-    except ValueError:
-        return False
-    return True
 
 
 def _error_text(error: ValidationError) -> str:
@@ -249,7 +241,7 @@ def session_create(request, public_id):
             "held_on": data.get("held_on") or timezone.localdate(),
             "duration_minutes": data.get("duration_minutes") or 45,
             "summary": data.get("summary", ""),
-            "client_token": token if _is_uuid(token) else uuid.uuid4(),
+            "client_token": token if is_uuid(token) else uuid.uuid4(),
         }
         form = SessionForm(initial=initial)
         context = _session_form_context(request, relationship, form)
@@ -366,7 +358,7 @@ def note_create(request, public_id):
             draft_key = request.GET["draft"]
             draft = get_object_or_404(
                 NoteDraft.objects.visible_to(request.user).filter(relationship=relationship),
-                key=draft_key if _is_uuid(draft_key) else uuid.uuid4(),
+                key=draft_key if is_uuid(draft_key) else uuid.uuid4(),
             )
             initial = {"body": draft.body, "client_token": draft.key}
             if draft.session_id:
@@ -442,7 +434,7 @@ def note_edit(request, public_id):
     else:
         initial = {"body": note.body, "visibility": note.visibility, "version": note.version}
         draft_key = request.GET.get("draft")
-        if draft_key and _is_uuid(draft_key):
+        if draft_key and is_uuid(draft_key):
             draft = (
                 NoteDraft.objects.visible_to(request.user).filter(note=note, key=draft_key).first()
             )
@@ -484,7 +476,7 @@ def note_draft(request, public_id):
     """Autosave (htmx): keeps what the person is typing as a private draft."""
     relationship = _relationship(request, public_id)
     key = request.POST.get("client_token", "")
-    if not _is_uuid(key):
+    if not is_uuid(key):
         return HttpResponse("Not saved: reload the page.", status=400)
     session = _optional_session(request, relationship, request.POST.get("session"))
     note = None
@@ -492,7 +484,7 @@ def note_draft(request, public_id):
         note_id = request.POST["note"]
         note = get_object_or_404(
             Note.objects.editable_by(request.user).filter(relationship=relationship),
-            public_id=note_id if _is_uuid(note_id) else uuid.uuid4(),
+            public_id=note_id if is_uuid(note_id) else uuid.uuid4(),
         )
     body = request.POST.get("body", "")[: NoteForm.base_fields["body"].max_length]
     try:
