@@ -309,3 +309,22 @@ def audit_log_verify() -> list[str]:
             problems.append(f"event {event.pk}: its contents were changed")
         previous = event.hash
     return problems
+
+
+@transaction.atomic
+def member_set_active(*, membership: Membership, active: bool, by: User) -> Membership:
+    """An HR admin can stop someone signing in (and let them back in). They cannot read
+    or take over that person's data: deactivation touches nothing else."""
+    if membership.user_id == by.pk:
+        raise ValidationError("You can't deactivate your own account.")
+    user = membership.user
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    audit_record(
+        actor=by,
+        action="membership.reactivated" if active else "membership.deactivated",
+        target=membership,
+        organisation=membership.organisation,
+        subject=user,
+    )
+    return membership

@@ -17,6 +17,11 @@ urlpatterns = [
         name="invitation_revoke",
     ),
     path(
+        "organisation/members/<uuid:public_id>/active/",
+        views.member_active_view,
+        name="member_active",
+    ),
+    path(
         "organisation/members/<uuid:public_id>/",
         views.membership_update_view,
         name="membership_update",

@@ -1,11 +1,14 @@
+import sys
+
 from allauth.account.adapter import get_adapter
 from allauth.account.views import SignupView
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, connection, transaction
-from django.http import HttpResponse
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
+from django.http import HttpResponse, HttpResponseServerError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import never_cache
@@ -27,6 +30,7 @@ from accounts.services import (
     invitation_create,
     invitation_problem,
     invitation_revoke,
+    member_set_active,
     membership_update,
     organisation_update,
     pending_invitation_for_token,
@@ -338,3 +342,39 @@ def my_activity(request):
         "accounts/audit.html",
         {"events": events, "heading": "Activity about you", "for_hr": False},
     )
+
+
+# --- Error pages --------------------------------------------------------------------------
+
+
+def server_error(request):
+    """A 500, unless the database is unreachable: then a 503 that says to try again
+    shortly. No traceback reaches the browser either way, and nothing here touches the
+    database."""
+    error = sys.exc_info()[1]
+    if isinstance(error, (OperationalError, InterfaceError)):
+        response = render_to_string("503.html")
+        return HttpResponse(response, status=503, headers={"Retry-After": "30"})
+    return HttpResponseServerError(render_to_string("500.html"))
+
+
+@require_POST
+def member_active_view(request, public_id):
+    _hr_membership(request)
+    member = get_object_or_404(
+        Membership.objects.managed_by(request.user).select_related("user", "organisation"),
+        public_id=public_id,
+    )
+    active = request.POST.get("active") == "1"
+    try:
+        member_set_active(membership=member, active=active, by=request.user)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(
+            request,
+            f"{member.user.name} can sign in again."
+            if active
+            else f"{member.user.name} can no longer sign in. Their data stays theirs.",
+        )
+    return redirect("organisation")

@@ -19,5 +19,8 @@ urlpatterns = [
     path("", include("relationships.urls")),
     path("", include("reflections.urls")),
     path("", include("insights.urls")),
+    path("", include("privacy.urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler500 = "accounts.views.server_error"

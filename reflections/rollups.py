@@ -4,6 +4,7 @@ the source tables; the insights app may not, so the numbers travel one way."""
 from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -171,5 +172,9 @@ def activity_publish_closed_month(organisation: Organisation, today: date) -> bo
     rows = [row for row in activity_rows(organisation, teams) if row.period == period]
     if not rows:  # nothing happened that month: record the empty month all the same
         rows = [ActivityRollup(organisation=organisation, period=period)]
-    activity_rollup_replace_month(organisation=organisation, period=period, rows=rows)
+    try:
+        with transaction.atomic():
+            activity_rollup_replace_month(organisation=organisation, period=period, rows=rows)
+    except IntegrityError:  # another run published the same month at the same moment
+        return False
     return True

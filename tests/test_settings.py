@@ -1,3 +1,4 @@
+import json
 import os
 import subprocess
 import sys
@@ -95,3 +96,43 @@ def test_production_refuses_to_start_without_encryption_keys():
 
     assert result.returncode != 0
     assert "The RAPPORT_ENCRYPTION_KEYS environment variable is required" in result.stderr
+
+
+def test_production_hardening():
+    script = (
+        "import json; from django.conf import settings as s;"
+        "print(json.dumps({"
+        "'csp': s.CONTENT_SECURITY_POLICY['DIRECTIVES'],"
+        "'secure': [s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE],"
+        "'httponly': [s.SESSION_COOKIE_HTTPONLY, s.CSRF_COOKIE_HTTPONLY],"
+        "'samesite': [s.SESSION_COOKIE_SAMESITE, s.CSRF_COOKIE_SAMESITE],"
+        "'hsts': s.SECURE_HSTS_SECONDS, 'hasher': s.PASSWORD_HASHERS[0],"
+        "'ssl': s.SECURE_SSL_REDIRECT, 'debug': s.DEBUG}))"
+    )
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "SECRET_KEY": "k" * 60,
+        "ALLOWED_HOSTS": "rapport.example",
+        "RAPPORT_ENCRYPTION_KEYS": KEY,
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup();" + script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    settings = json.loads(result.stdout)
+    policy = json.dumps(settings["csp"])
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+    assert settings["csp"]["script-src"] == ["'self'"]
+    assert settings["csp"]["style-src"] == ["'self'"]
+    assert settings["secure"] == [True, True]
+    assert settings["httponly"] == [True, True]
+    assert settings["samesite"] == ["Lax", "Lax"]
+    assert settings["hsts"] >= 31536000
+    assert settings["hasher"] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+    assert settings["ssl"] is True and settings["debug"] is False

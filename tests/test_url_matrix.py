@@ -227,6 +227,17 @@ EXPECTED = {
     "insights_export": (None, {"GET": hr_only(200), "POST": statuses(405)}),
     "organisation_audit": (None, {"GET": hr_only(200), "POST": statuses(405)}),
     "my_activity": (None, {"GET": statuses(200), "POST": statuses(405)}),
+    # The HR admin (just before the author in ROLES) deactivates the author, who is then
+    # signed out: a deactivated person is sent to the sign-in page.
+    "member_active": (
+        by_id("membership"),
+        {"GET": statuses(405), "POST": hr_only(302, author=302)},
+    ),
+    # Data rights: everyone's own. Deleting asks for the password again first.
+    "my_data": (None, {"GET": statuses(200), "POST": statuses(405)}),
+    "export_json": (None, {"GET": statuses(200), "POST": statuses(405)}),
+    "export_html": (None, {"GET": statuses(200), "POST": statuses(405)}),
+    "delete_account": (None, {"GET": statuses(302), "POST": statuses(302)}),
     "prompt_dismiss": (
         by_id("relationship"),
         {"GET": statuses(405), "POST": parties(302), "POST_HX": parties(200)},

@@ -40,3 +40,48 @@ def test_readyz_is_503_when_the_database_is_unreachable():
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "503 database unreachable | 200"
     assert "Traceback" not in result.stdout
+
+
+def test_pages_answer_a_branded_503_when_the_database_is_unreachable():
+    script = (
+        "import django; django.setup();"
+        "from django.test import Client; c = Client(raise_request_exception=False);"
+        "r = c.get('/accounts/login/');"
+        "body = r.content.decode();"
+        "print(r.status_code, r.get('Retry-After'), 'catching its breath' in body,"
+        " 'Traceback' in body)"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:1/unreachable?connect_timeout=2",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "503 30 True False"
+
+
+@pytest.mark.django_db
+def test_other_errors_stay_a_plain_branded_500(client, monkeypatch):
+    from accounts import views
+
+    def broken(request):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(views, "membership_of", lambda user: broken(None))
+    client.raise_request_exception = False
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory())
+    response = client.get("/")
+
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in response.content.decode()
+    assert "boom" not in response.content.decode()
