@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.http import HttpResponse, HttpResponseServerError
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
@@ -37,6 +37,7 @@ from accounts.services import (
     profile_update,
     team_create,
 )
+from config.access import scoped_get_or_404
 from config.forms import apply_validation_error
 from relationships.selectors import relationship_counts, relationships_for
 
@@ -180,7 +181,8 @@ def invitation_accept_view(request, token: str):
 
 def _hr_membership(request) -> Membership:
     """The HR admin's own membership; anyone else gets a 404, as if the page did not exist."""
-    return get_object_or_404(
+    return scoped_get_or_404(
+        request,
         Membership.objects.select_related("organisation"),
         user=request.user,
         role=Membership.Role.HR_ADMIN,
@@ -271,7 +273,9 @@ def invitation_create_view(request):
 @require_POST
 def invitation_revoke_view(request, public_id):
     membership = _hr_membership(request)
-    invitation = get_object_or_404(Invitation.objects.managed_by(request.user), public_id=public_id)
+    invitation = scoped_get_or_404(
+        request, Invitation.objects.managed_by(request.user), public_id=public_id
+    )
     try:
         invitation_revoke(invitation=invitation, by=request.user)
     except ValidationError as error:
@@ -286,8 +290,10 @@ def invitation_revoke_view(request, public_id):
 @require_POST
 def membership_update_view(request, public_id):
     membership = _hr_membership(request)
-    member = get_object_or_404(
-        Membership.objects.managed_by(request.user).select_related("user"), public_id=public_id
+    member = scoped_get_or_404(
+        request,
+        Membership.objects.managed_by(request.user).select_related("user"),
+        public_id=public_id,
     )
     form = MembershipForm(request.POST, organisation=membership.organisation)
     if form.is_valid():
@@ -361,7 +367,8 @@ def server_error(request):
 @require_POST
 def member_active_view(request, public_id):
     _hr_membership(request)
-    member = get_object_or_404(
+    member = scoped_get_or_404(
+        request,
         Membership.objects.managed_by(request.user).select_related("user", "organisation"),
         public_id=public_id,
     )

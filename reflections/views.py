@@ -6,11 +6,12 @@ import uuid
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from config.access import scoped_get_or_404
 from config.errors import ConflictError
 from config.forms import apply_validation_error, is_uuid
 from reflections import selectors, services
@@ -32,7 +33,8 @@ TREND = "reflections/trend.html"
 
 
 def _round(request, public_id) -> CheckInRound:
-    return get_object_or_404(
+    return scoped_get_or_404(
+        request,
         CheckInRound.objects.visible_to(request.user).select_related(
             "relationship__coach", "relationship__coachee"
         ),
@@ -122,7 +124,8 @@ def checkin_step(request, public_id):
 
 @require_POST
 def cadence_update_view(request, public_id):
-    relationship = get_object_or_404(
+    relationship = scoped_get_or_404(
+        request,
         CoachingRelationship.objects.for_member(request.user).select_related("coach"),
         public_id=public_id,
     )
@@ -145,7 +148,8 @@ def cadence_update_view(request, public_id):
 
 @require_GET
 def relationship_trend(request, public_id):
-    relationship = get_object_or_404(
+    relationship = scoped_get_or_404(
+        request,
         CoachingRelationship.objects.for_member(request.user)
         .exclude(status__in=CoachingRelationship.NOT_STARTED_STATUSES)
         .with_people(),
@@ -219,7 +223,9 @@ def reflection_create_view(request):
 
 @require_http_methods(["GET", "POST"])
 def reflection_edit(request, public_id):
-    reflection = get_object_or_404(Reflection.objects.visible_to(request.user), public_id=public_id)
+    reflection = scoped_get_or_404(
+        request, Reflection.objects.visible_to(request.user), public_id=public_id
+    )
     status = 200
     if request.method == "POST":
         form = ReflectionEditForm(request.POST, author=request.user)
@@ -272,7 +278,9 @@ def reflection_edit(request, public_id):
 
 @require_POST
 def reflection_delete_view(request, public_id):
-    reflection = get_object_or_404(Reflection.objects.visible_to(request.user), public_id=public_id)
+    reflection = scoped_get_or_404(
+        request, Reflection.objects.visible_to(request.user), public_id=public_id
+    )
     services.reflection_delete(reflection=reflection, author=request.user)
     messages.success(request, "Journal entry deleted.")
     return redirect("journal")
@@ -330,7 +338,9 @@ def integrity(request):
 
 @require_POST
 def integrity_check_delete_view(request, public_id):
-    check = get_object_or_404(IntegrityCheck.objects.visible_to(request.user), public_id=public_id)
+    check = scoped_get_or_404(
+        request, IntegrityCheck.objects.visible_to(request.user), public_id=public_id
+    )
     services.integrity_check_delete(check=check, author=request.user)
     messages.success(request, "Self-check deleted.")
     return redirect("integrity")
@@ -338,13 +348,14 @@ def integrity_check_delete_view(request, public_id):
 
 @require_POST
 def prompt_dismiss_view(request, public_id):
-    relationship = get_object_or_404(
-        CoachingRelationship.objects.for_member(request.user), public_id=public_id
+    relationship = scoped_get_or_404(
+        request, CoachingRelationship.objects.for_member(request.user), public_id=public_id
     )
     round_ = None
     round_id = request.POST.get("round")
     if round_id:
-        round_ = get_object_or_404(
+        round_ = scoped_get_or_404(
+            request,
             CheckInRound.objects.visible_to(request.user).filter(relationship=relationship),
             public_id=round_id if is_uuid(round_id) else uuid.uuid4(),
         )

@@ -6,12 +6,13 @@ import uuid
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from config.access import scoped_get_or_404
 from config.forms import apply_validation_error, is_uuid
 from reflections import selectors as checkin_selectors
 from reflections.forms import CadenceForm
@@ -38,13 +39,16 @@ SESSION_DETAIL = "relationships/session_detail.html"
 
 
 def _relationship(request, public_id) -> CoachingRelationship:
-    return get_object_or_404(
-        CoachingRelationship.objects.for_member(request.user).with_people(), public_id=public_id
+    return scoped_get_or_404(
+        request,
+        CoachingRelationship.objects.for_member(request.user).with_people(),
+        public_id=public_id,
     )
 
 
 def _session(request, public_id) -> CoachingSession:
-    return get_object_or_404(
+    return scoped_get_or_404(
+        request,
         CoachingSession.objects.visible_to(request.user).select_related(
             "relationship__coach", "relationship__coachee", "relationship__organisation"
         ),
@@ -58,7 +62,8 @@ def _optional_session(request, relationship, public_id):
         return None
     if not is_uuid(public_id):
         raise Http404("No such session.")
-    return get_object_or_404(
+    return scoped_get_or_404(
+        request,
         CoachingSession.objects.visible_to(request.user).filter(relationship=relationship),
         public_id=public_id,
     )
@@ -356,7 +361,8 @@ def note_create(request, public_id):
         initial, draft = {}, None
         if "draft" in request.GET:
             draft_key = request.GET["draft"]
-            draft = get_object_or_404(
+            draft = scoped_get_or_404(
+                request,
                 NoteDraft.objects.visible_to(request.user).filter(relationship=relationship),
                 key=draft_key if is_uuid(draft_key) else uuid.uuid4(),
             )
@@ -397,7 +403,8 @@ def note_create(request, public_id):
 
 @require_http_methods(["GET", "POST"])
 def note_edit(request, public_id):
-    note = get_object_or_404(
+    note = scoped_get_or_404(
+        request,
         Note.objects.editable_by(request.user).select_related(
             "relationship__coach", "relationship__coachee", "session"
         ),
@@ -457,7 +464,8 @@ def note_edit(request, public_id):
 
 @require_POST
 def note_delete(request, public_id):
-    note = get_object_or_404(
+    note = scoped_get_or_404(
+        request,
         Note.objects.editable_by(request.user).select_related("relationship", "session"),
         public_id=public_id,
     )
@@ -482,7 +490,8 @@ def note_draft(request, public_id):
     note = None
     if request.POST.get("note"):
         note_id = request.POST["note"]
-        note = get_object_or_404(
+        note = scoped_get_or_404(
+            request,
             Note.objects.editable_by(request.user).filter(relationship=relationship),
             public_id=note_id if is_uuid(note_id) else uuid.uuid4(),
         )
@@ -553,7 +562,8 @@ def _actions_region(request, relationship, session, form):
 
 @require_POST
 def action_item_done(request, public_id):
-    item = get_object_or_404(
+    item = scoped_get_or_404(
+        request,
         ActionItem.objects.visible_to(request.user).select_related(
             "relationship__coach", "relationship__coachee", "session"
         ),

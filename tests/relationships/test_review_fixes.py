@@ -223,3 +223,18 @@ def test_rotation_never_undoes_a_concurrent_edit(settings):
 
     note.refresh_from_db()
     assert note.body == "Edited meanwhile"
+
+
+def test_a_refused_object_is_logged_without_its_content(other_coach_client, relationship, caplog):
+    note = NoteFactory(relationship=relationship, body="The private words")
+
+    with caplog.at_level("WARNING", logger="rapport.access"):
+        response = other_coach_client.get(reverse("note_edit", args=[note.public_id]))
+        missing = other_coach_client.get(reverse("note_edit", args=[uuid.uuid4()]))
+
+    assert (response.status_code, missing.status_code) == (404, 404)
+    refusals = [r.getMessage() for r in caplog.records if r.name == "rapport.access"]
+    assert refusals == [
+        f"Refused relationships.note {note.public_id} to user {response.wsgi_request.user.pk}"
+    ]
+    assert "private words" not in caplog.text
