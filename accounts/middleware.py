@@ -1,5 +1,9 @@
 import zoneinfo
 
+from allauth.mfa.models import Authenticator
+from django.conf import settings
+from django.contrib import messages
+from django.shortcuts import redirect
 from django.utils import timezone
 
 
@@ -33,3 +37,39 @@ class NoStoreForSignedInMiddleware:
         if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
             response["Cache-Control"] = "no-store, private"
         return response
+
+
+PRIVILEGED_PATHS = ("/organisation/", "/insights/", "/admin/")
+
+
+class PrivilegedNeedMFAMiddleware:
+    """HR admins and superusers set up two-factor authentication before they reach the
+    pages that only they can see (the organisation, HR insights, the admin)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if (
+            settings.RAPPORT_PRIVILEGED_MFA
+            and request.path.startswith(PRIVILEGED_PATHS)
+            and request.user.is_authenticated
+            # The cheap question first: most who reach these pages have set it up.
+            and not Authenticator.objects.filter(
+                user=request.user, type=Authenticator.Type.TOTP
+            ).exists()
+            and (request.user.is_superuser or _is_hr_admin(request.user))
+        ):
+            messages.warning(
+                request,
+                "HR admins and administrators protect their account with two-factor "
+                "authentication first: set up an authenticator app to continue.",
+            )
+            return redirect("mfa_activate_totp")
+        return self.get_response(request)
+
+
+def _is_hr_admin(user) -> bool:
+    from accounts.models import Membership
+
+    return Membership.objects.filter(user=user, role=Membership.Role.HR_ADMIN).exists()

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import factory
 from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
@@ -69,7 +70,19 @@ class MembershipFactory(DjangoModelFactory):
 
 
 class HRAdminMembershipFactory(MembershipFactory):
+    """HR admins have two-factor authentication set up, as the app requires of them."""
+
+    class Meta:
+        skip_postgeneration_save = True
+
     role = Membership.Role.HR_ADMIN
+
+    @factory.post_generation
+    def mfa(self, create, extracted, **kwargs):
+        if create and extracted is not False:
+            Authenticator.objects.create(
+                user=self.user, type=Authenticator.Type.TOTP, data={"secret": "test"}
+            )
 
 
 class InvitationFactory(DjangoModelFactory):

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 import pytest
+from allauth.mfa.models import Authenticator
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
@@ -61,6 +62,12 @@ class World:
     ids: dict
 
 
+def _with_mfa(user):
+    """Superusers have two-factor authentication set up, as the app requires of them."""
+    Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={})
+    return user
+
+
 def _world() -> World:
     organisation = OrganisationFactory(name="Acme Coaching")
     TeamFactory(organisation=organisation, name=f"Team {ORG_CANARY}")
@@ -94,7 +101,7 @@ def _world() -> World:
             "other_coach": other_coach,
             "outsider": MembershipFactory(organisation=OrganisationFactory()).user,
             "hr_admin": HRAdminMembershipFactory(organisation=organisation).user,
-            "superuser": UserFactory(is_staff=True, is_superuser=True),
+            "superuser": _with_mfa(UserFactory(is_staff=True, is_superuser=True)),
         },
         ids={
             "token": "matrix",

@@ -56,6 +56,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "accounts.middleware.UserTimezoneMiddleware",
     "accounts.middleware.NoStoreForSignedInMiddleware",
+    "accounts.middleware.PrivilegedNeedMFAMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -197,6 +198,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# HR admins and superusers must set up two-factor authentication before they reach
+# the organisation page, HR insights or the admin. The local demo turns it off.
+RAPPORT_PRIVILEGED_MFA = env_bool("RAPPORT_PRIVILEGED_MFA", True)
 
 # Where links in scheduled emails (check-in reminders) point.
 RAPPORT_SITE_URL = os.environ.get("RAPPORT_SITE_URL", "http://127.0.0.1:8000")

@@ -1,7 +1,7 @@
 """Local development and the demo: DEBUG on, SQLite, email printed to the console."""
 
 from .base import *  # noqa: F403
-from .base import STORAGES, env_list
+from .base import STORAGES, env_bool, env_list
 
 DEBUG = True
 # A throwaway key so `uv run manage.py demo` works on a fresh machine; never used
@@ -17,3 +17,7 @@ STORAGES = {
 
 # A fixed development key so the demo run anywhere; production requires its own.
 RAPPORT_ENCRYPTION_KEYS = RAPPORT_ENCRYPTION_KEYS or "ZGV2ZWxvcG1lbnQtb25seS1ub3Qtc2VjcmV0LWtleSE="  # noqa: F405
+
+# The demo's printed logins work at once; production always requires two-factor
+# authentication for HR admins and superusers.
+RAPPORT_PRIVILEGED_MFA = env_bool("RAPPORT_PRIVILEGED_MFA", False)

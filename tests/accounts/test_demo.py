@@ -11,6 +11,12 @@ from relationships.models import ActionItem, CoachingRelationship, CoachingSessi
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _as_in_the_demo(settings):
+    """The demo's settings: its printed logins reach every page without setting up MFA."""
+    settings.RAPPORT_PRIVILEGED_MFA = False
+
+
 def test_demo_seeds_once_and_keeps_data_on_the_second_run(capsys):
     call_command("demo", no_serve=True)
     first = capsys.readouterr().out

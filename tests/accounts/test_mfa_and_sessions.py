@@ -88,3 +88,24 @@ def test_profile_rejects_an_unknown_time_zone(member_client, member):
     assert "Select a valid choice." in text(response)
     member.refresh_from_db()
     assert member.time_zone == "UTC"
+
+
+@pytest.mark.parametrize("path", ["/organisation/", "/insights/", "/admin/"])
+def test_hr_admins_and_superusers_set_up_mfa_before_privileged_pages(client, path):
+    from tests.factories import HRAdminMembershipFactory, UserFactory
+
+    hr = HRAdminMembershipFactory(mfa=False).user
+    root = UserFactory(is_staff=True, is_superuser=True)
+    for person in (hr, root):
+        client.force_login(person)
+        response = client.get(path)
+        assert response.status_code == 302
+        assert response["Location"] == reverse("mfa_activate_totp")
+
+    Authenticator.objects.create(user=hr, type=Authenticator.Type.TOTP, data={})
+    client.force_login(hr)
+    assert client.get("/organisation/").status_code == 200
+
+
+def test_members_are_not_asked_for_mfa(member_client):
+    assert member_client.get(reverse("relationship_list")).status_code == 200

@@ -10,7 +10,8 @@ from tests.browser.test_signup_journey import _shot
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_hr_reads_the_dashboard_and_downloads_the_csv(browser: Browser, live_server):
+def test_hr_reads_the_dashboard_and_downloads_the_csv(browser: Browser, live_server, settings):
+    settings.RAPPORT_PRIVILEGED_MFA = False  # as in the demo
     call_command("demo", no_serve=True)
     page = browser.new_context(accept_downloads=True).new_page()
     page.goto(f"{live_server.url}/accounts/login/")

@@ -2,6 +2,7 @@ import base64
 import os
 
 import pytest
+from allauth.mfa.models import Authenticator
 from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
@@ -134,7 +135,8 @@ def test_without_its_key_a_ciphertext_cannot_be_read(settings):
         note.body  # noqa: B018
 
 
-def test_the_admin_never_shows_private_text_even_to_a_superuser(admin_client):
+def test_the_admin_never_shows_private_text_even_to_a_superuser(admin_client, admin_user):
+    Authenticator.objects.create(user=admin_user, type=Authenticator.Type.TOTP, data={})
     relationship = RelationshipFactory(purpose=CANARY)
     session = SessionFactory(relationship=relationship, agenda=CANARY, summary=CANARY)
     NoteFactory(relationship=relationship, session=session, body=CANARY)
