@@ -99,6 +99,8 @@ class RetentionForm(forms.Form):
 
 
 class IntegrityCheckForm(forms.Form):
+    client_token = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4, required=False)
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for key, statement in INTEGRITY_BEHAVIOURS:

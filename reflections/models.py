@@ -268,6 +268,7 @@ class IntegrityCheck(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="integrity_checks"
     )
     taken_on = models.DateField(default=timezone.localdate)
+    client_token = models.UUIDField(null=True, blank=True, editable=False)
     ratings_ciphertext = models.TextField(editable=False)
     ratings_json = EncryptedText("ratings_ciphertext", bind=("author_id",))
     created_at = models.DateTimeField(auto_now_add=True)
@@ -276,6 +277,11 @@ class IntegrityCheck(models.Model):
 
     class Meta:
         ordering = ["-taken_on", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["author", "client_token"], name="self_check_submitted_once"
+            )
+        ]
 
     def __str__(self):
         return f"Integrity self-check {self.public_id}"

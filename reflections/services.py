@@ -407,13 +407,24 @@ def prompt_dismiss(
 
 
 @transaction.atomic
-def integrity_check_create(*, author: User, ratings: dict[str, int], taken_on: date | None = None):
+def integrity_check_create(
+    *, author: User, ratings: dict[str, int], taken_on: date | None = None, client_token=None
+):
     keys = {key for key, _ in INTEGRITY_BEHAVIOURS}
     if set(ratings) != keys or any(not 1 <= int(v) <= 5 for v in ratings.values()):
         raise ValidationError("Rate each of the six behaviours from 1 to 5.")
-    check = IntegrityCheck(author=author, taken_on=taken_on or timezone.localdate())
+    same_form = IntegrityCheck.objects.filter(author=author, client_token=client_token)
+    if client_token is not None and (existing := same_form.first()) is not None:
+        return existing  # the same form, sent twice
+    check = IntegrityCheck(
+        author=author, taken_on=taken_on or timezone.localdate(), client_token=client_token
+    )
     check.ratings = {key: int(value) for key, value in ratings.items()}
-    check.save()
+    try:
+        with transaction.atomic():
+            check.save()
+    except IntegrityError:
+        return same_form.get()
     return check
 
 

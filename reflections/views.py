@@ -325,7 +325,11 @@ def journal_export(request):
 def integrity(request):
     form = IntegrityCheckForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.integrity_check_create(author=request.user, ratings=form.ratings())
+        services.integrity_check_create(
+            author=request.user,
+            ratings=form.ratings(),
+            client_token=form.cleaned_data["client_token"],
+        )
         messages.success(request, "Self-check saved. Only you can see it.")
         return redirect("integrity")
     context = {

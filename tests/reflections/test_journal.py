@@ -247,3 +247,13 @@ def test_unrevealed_answers_do_not_reach_the_integrity_chart(client, relationshi
 
     assert "Nothing to show yet." in text(client.get(reverse("integrity")))
     assert "<rect x=" not in html.split("legend")[0]
+
+
+def test_the_same_self_check_form_sent_twice_saves_one(client, relationship):
+    client.force_login(relationship.coach)
+    form = {key: "4" for key, _ in INTEGRITY_BEHAVIOURS} | {"client_token": uuid.uuid4()}
+
+    client.post(reverse("integrity"), form)
+    client.post(reverse("integrity"), form)
+
+    assert IntegrityCheck.objects.count() == 1
