@@ -9,6 +9,26 @@ from django.urls import reverse
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _without_a_database(script: str) -> str:
+    """Run `script` in a fresh process whose PostgreSQL is unreachable (nothing listens
+    on port 1); return what it printed."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:1/unreachable?connect_timeout=2",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup();" + script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
 @pytest.mark.django_db
 def test_healthz_and_readyz_answer_when_the_database_is_up(client):
     assert client.get(reverse("healthz")).content == b"ok\n"
@@ -19,53 +39,24 @@ def test_healthz_and_readyz_answer_when_the_database_is_up(client):
 def test_readyz_is_503_when_the_database_is_unreachable():
     """A real unreachable PostgreSQL (nothing listens on port 1), in a fresh process."""
     script = (
-        "import django; django.setup();"
         "from django.test import Client; c = Client();"
         "r = c.get('/readyz'); h = c.get('/healthz');"
         "print(r.status_code, r.content.decode().strip(), '|', h.status_code)"
     )
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": "postgres://postgres@127.0.0.1:1/unreachable?connect_timeout=2",
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "503 database unreachable | 200"
-    assert "Traceback" not in result.stdout
+    output = _without_a_database(script)
+    assert output == "503 database unreachable | 200"
+    assert "Traceback" not in output
 
 
 def test_pages_answer_a_branded_503_when_the_database_is_unreachable():
     script = (
-        "import django; django.setup();"
         "from django.test import Client; c = Client(raise_request_exception=False);"
         "r = c.get('/accounts/login/');"
         "body = r.content.decode();"
         "print(r.status_code, r.get('Retry-After'), 'catching its breath' in body,"
         " 'Traceback' in body)"
     )
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": "postgres://postgres@127.0.0.1:1/unreachable?connect_timeout=2",
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "503 30 True False"
+    assert _without_a_database(script) == "503 30 True False"
 
 
 @pytest.mark.django_db
