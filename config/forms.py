@@ -1,6 +1,7 @@
 import uuid
 
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.forms.renderers import TemplatesSetting
 
 
@@ -27,3 +28,15 @@ def is_uuid(value) -> bool:
     except ValueError:
         return False
     return True
+
+
+def save_once(instance, same_form):
+    """Save a new row made from a form with a one-time token; if the same form was
+    saved at the same moment (a double submit racing on the unique constraint),
+    return that row instead of failing."""
+    try:
+        with transaction.atomic():
+            instance.save()
+    except IntegrityError:
+        return same_form.get()
+    return instance

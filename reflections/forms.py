@@ -72,11 +72,9 @@ class ReflectionForm(forms.Form):
 
     def __init__(self, *args, author, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["relationship"].queryset = (
-            CoachingRelationship.objects.for_member(author)
-            .exclude(status__in=CoachingRelationship.NOT_STARTED_STATUSES)
-            .select_related("coach", "coachee")
-        )
+        self.fields["relationship"].queryset = CoachingRelationship.objects.started_for(
+            author
+        ).select_related("coach", "coachee")
         self.fields["relationship"].label_from_instance = lambda r: (
             f"Coaching {r.coachee_label}"
             if r.coach_id == author.pk

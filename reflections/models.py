@@ -25,11 +25,7 @@ ANSWER = [MinValueValidator(1), MaxValueValidator(5)]
 class CheckInRoundQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Rounds of relationships the person is a party to (and that started)."""
-        return self.filter(
-            relationship__in=CoachingRelationship.objects.for_member(user).exclude(
-                status__in=CoachingRelationship.NOT_STARTED_STATUSES
-            )
-        )
+        return self.filter(relationship__in=CoachingRelationship.objects.started_for(user))
 
     def open_on(self, day):
         return self.filter(opens_on__lte=day, closes_on__gte=day, closed_at__isnull=True)

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from accounts.models import Organisation, User
 from config.errors import ConflictError
+from config.forms import save_once
 from reflections.dimensions import DIMENSION_KEYS
 from reflections.models import (
     CheckInReminder,
@@ -323,11 +324,7 @@ def reflection_create(
     )
     reflection.body = body.strip()
     reflection.full_clean()
-    try:
-        with transaction.atomic():
-            reflection.save()
-    except IntegrityError:
-        return same_form.get()
+    reflection = save_once(reflection, same_form)
     return reflection
 
 
@@ -420,11 +417,7 @@ def integrity_check_create(
         author=author, taken_on=taken_on or timezone.localdate(), client_token=client_token
     )
     check.ratings = {key: int(value) for key, value in ratings.items()}
-    try:
-        with transaction.atomic():
-            check.save()
-    except IntegrityError:
-        return same_form.get()
+    check = save_once(check, same_form)
     return check
 
 

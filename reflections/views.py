@@ -150,9 +150,7 @@ def cadence_update_view(request, public_id):
 def relationship_trend(request, public_id):
     relationship = scoped_get_or_404(
         request,
-        CoachingRelationship.objects.for_member(request.user)
-        .exclude(status__in=CoachingRelationship.NOT_STARTED_STATUSES)
-        .with_people(),
+        CoachingRelationship.objects.started_for(request.user).with_people(),
         public_id=public_id,
     )
     context = selectors.trend_context(

@@ -25,6 +25,11 @@ class RelationshipQuerySet(models.QuerySet):
             return self.none()
         return self.filter(Q(coach=user) | Q(coachee=user))
 
+    def started_for(self, user):
+        """The person's relationships that were accepted (and may since have ended):
+        the only ones whose sessions, notes, items and check-ins they can reach."""
+        return self.for_member(user).exclude(status__in=CoachingRelationship.NOT_STARTED_STATUSES)
+
     def open(self):
         return self.filter(status__in=CoachingRelationship.OPEN_STATUSES)
 
@@ -147,11 +152,7 @@ class CoachingRelationship(models.Model):
 class CoachingSessionQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Sessions of relationships the person is a party to, once accepted."""
-        return self.filter(
-            relationship__in=CoachingRelationship.objects.for_member(user).exclude(
-                status__in=CoachingRelationship.NOT_STARTED_STATUSES
-            )
-        )
+        return self.filter(relationship__in=CoachingRelationship.objects.started_for(user))
 
 
 class CoachingSession(models.Model):
@@ -204,9 +205,7 @@ class NoteQuerySet(models.QuerySet):
         other party of the relationship."""
         if not user.is_authenticated:
             return self.none()
-        party_to = CoachingRelationship.objects.for_member(user).exclude(
-            status__in=CoachingRelationship.NOT_STARTED_STATUSES
-        )
+        party_to = CoachingRelationship.objects.started_for(user)
         return self.filter(
             Q(author=user, relationship__in=party_to)
             | Q(visibility=Note.Visibility.SHARED, relationship__in=party_to)
@@ -301,11 +300,7 @@ class NoteDraft(models.Model):
 
 class ActionItemQuerySet(models.QuerySet):
     def visible_to(self, user):
-        return self.filter(
-            relationship__in=CoachingRelationship.objects.for_member(user).exclude(
-                status__in=CoachingRelationship.NOT_STARTED_STATUSES
-            )
-        )
+        return self.filter(relationship__in=CoachingRelationship.objects.started_for(user))
 
 
 class ActionItem(models.Model):

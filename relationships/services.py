@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts.models import Invitation, Membership, User
 from accounts.services import audit_record, invitation_create
 from config.errors import ConflictError
+from config.forms import save_once
 from reflections.services import checkin_after_session
 from relationships.models import (
     ActionItem,
@@ -252,11 +253,7 @@ def session_create(
     session.agenda = agenda.strip()
     session.summary = summary.strip()
     session.full_clean()
-    try:
-        with transaction.atomic():
-            session.save()
-    except IntegrityError:  # the same form, sent twice at the same moment
-        return same_form.get()
+    session = save_once(session, same_form)
     checkin_after_session(session)
     return session
 
@@ -329,11 +326,7 @@ def note_create(
     )
     note.body = body.strip()
     note.full_clean()
-    try:
-        with transaction.atomic():
-            note.save()
-    except IntegrityError:  # the same form, sent twice at the same moment
-        return same_form.get()
+    note = save_once(note, same_form)
     return note
 
 
@@ -444,11 +437,7 @@ def action_item_create(
     )
     item.text = text.strip()
     item.full_clean()
-    try:
-        with transaction.atomic():
-            item.save()
-    except IntegrityError:  # the same form, sent twice at the same moment
-        return same_form.get()
+    item = save_once(item, same_form)
     return item
 
 
