@@ -69,23 +69,23 @@ def dashboard(organisation: Organisation, dimension: str = "overall") -> dict:
     big_teams = {t.pk: t for t in teams if t.member_count >= k}
     overall = defaultdict(lambda: defaultdict(lambda: _blank("")))
     per_dimension = defaultdict(lambda: _blank(""))
-    for row in TrustRollup.objects.filter(organisation=organisation, period__in=months):
-        group = (
-            row.team_id if row.team_id in big_teams else ("org" if row.team_id is None else None)
-        )
+    # Plain tuples: a large organisation has thousands of cells, and model instances
+    # were most of the page's time.
+    cells = TrustRollup.objects.filter(organisation=organisation, period__in=months).values_list(
+        "team_id", "period", "perspective", "dimension", "respondents", "answer_sum", "answer_count"
+    )
+    for team_id, period, perspective, dimension_key, respondents, answer_sum, answer_count in cells:
+        group = team_id if team_id in big_teams else ("org" if team_id is None else None)
         if group is None:
             continue  # small teams: inside the organisation total and "other teams"
-        cell = overall[(row.period, row.perspective)][group]
+        cell = overall[(period, perspective)][group]
         # Every response answers all six statements: the respondents are the same.
-        cell["respondents"] = max(cell["respondents"], row.respondents)
-        cell["answer_sum"] += row.answer_sum
-        cell["answer_count"] += row.answer_count
+        cell["respondents"] = max(cell["respondents"], respondents)
+        cell["answer_sum"] += answer_sum
+        cell["answer_count"] += answer_count
         if group == "org":
-            dimension_cell = per_dimension[(row.period, row.perspective, row.dimension)]
-            dimension_cell.update(
-                respondents=row.respondents,
-                answer_sum=row.answer_sum,
-                answer_count=row.answer_count,
+            per_dimension[(period, perspective, dimension_key)].update(
+                respondents=respondents, answer_sum=answer_sum, answer_count=answer_count
             )
     activity = {
         a.period: a

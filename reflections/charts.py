@@ -16,13 +16,12 @@ class Marker:
     value: float
     label: str
 
-    @property
-    def left(self) -> float:
-        return round(self.x - 5, 1)
-
-    @property
-    def top(self) -> float:
-        return round(self.y - 5, 1)
+    def __post_init__(self):
+        # Ready-made text for the SVG attributes: a long history has hundreds of markers,
+        # and the template's number localisation was most of the page's time.
+        self.cx, self.cy = str(self.x), str(self.y)
+        self.left, self.top = str(round(self.x - 5, 1)), str(round(self.y - 5, 1))
+        self.shown_value = str(self.value)
 
 
 @dataclass

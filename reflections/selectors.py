@@ -1,8 +1,9 @@
 """What each person may see of check-ins: their own answers always; the other
 person's only after the mutual reveal, and only what they chose to share."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from statistics import mean
 
 from django.db.models import Exists, OuterRef, Prefetch, Q
@@ -46,7 +47,22 @@ class RoundView:
     they_shared: bool
     revealed: bool
     open: bool
-    rows: list[DimensionRow] = field(default_factory=list)
+    other_name: str = ""
+
+    @cached_property
+    def rows(self) -> list[DimensionRow]:
+        """One row per dimension, built only for the pages that show them: a long
+        history has a hundred rounds, and the relationship page needs none of these."""
+        mine, visible = self.mine, self.theirs_visible
+        return [
+            DimensionRow(
+                dimension=d,
+                statement=d.about(self.other_name),
+                mine=getattr(mine, d.key) if mine else None,
+                theirs=getattr(visible, d.key) if visible else None,
+            )
+            for d in DIMENSIONS
+        ]
 
     @property
     def can_answer(self) -> bool:
@@ -68,16 +84,6 @@ def round_view(round_: CheckInRound, user, *, responses=None, today=None) -> Rou
     theirs = responses.get(other.pk) if other is not None else None
     revealed = is_revealed(round_, responses, relationship, today)
     visible = theirs if (revealed and theirs is not None and theirs.shared) else None
-    other_name = relationship.other_party_name(user)
-    rows = [
-        DimensionRow(
-            dimension=d,
-            statement=d.about(other_name),
-            mine=getattr(mine, d.key) if mine else None,
-            theirs=getattr(visible, d.key) if visible else None,
-        )
-        for d in DIMENSIONS
-    ]
     return RoundView(
         round=round_,
         mine=mine,
@@ -86,12 +92,13 @@ def round_view(round_: CheckInRound, user, *, responses=None, today=None) -> Rou
         they_shared=bool(theirs and theirs.shared),
         revealed=revealed,
         open=is_open(round_, today),
-        rows=rows,
+        other_name=relationship.other_party_name(user),
     )
 
 
 def _overall(response: CheckInResponse) -> float:
-    return round(mean(getattr(response, d.key) for d in DIMENSIONS), 2)
+    # sum / len, not statistics.mean: the same float for whole numbers, far cheaper.
+    return round(sum(getattr(response, d.key) for d in DIMENSIONS) / len(DIMENSIONS), 2)
 
 
 @dataclass
@@ -176,25 +183,44 @@ def checkin_summary(relationship, user) -> CheckInSummary:
     )
 
 
-def due_checkins(user) -> list[RoundView]:
-    """Open rounds the person has yet to answer: for the home page and navigation."""
+@dataclass
+class DueCheckIn:
+    round: CheckInRound
+    they_answered: bool
+
+
+def due_checkins(user) -> list[DueCheckIn]:
+    """Open rounds the person has yet to answer: for the home page and the navigation,
+    so on every page. One query: whether the other person answered is a subquery."""
     from relationships.models import CoachingRelationship
 
     rounds = (
-        CheckInRound.objects.visible_to(user)
-        .filter(closed_at__isnull=True, relationship__status=CoachingRelationship.Status.ACTIVE)
+        CheckInRound.objects.filter(
+            closed_at__isnull=True,
+            relationship__in=CoachingRelationship.objects.for_member(user).filter(
+                status=CoachingRelationship.Status.ACTIVE
+            ),
+        )
         .exclude(responses__respondent=user)
+        .annotate(
+            they_answered=Exists(
+                CheckInResponse.objects.filter(round=OuterRef("pk")).exclude(respondent=user)
+            )
+        )
         .select_related("relationship__coach", "relationship__coachee")
     )
-    views = [round_view(r, user) for r in rounds]
-    return [v for v in views if v.can_answer]
+    return [DueCheckIn(r, r.they_answered) for r in rounds if is_open(r, today_for(r.relationship))]
 
 
-def trend_context(relationship, user, dimension_key: str, summary=None) -> dict:
+def trend_context(relationship, user, dimension_key: str, summary=None, last=None) -> dict:
+    """The chart and its table; `last` keeps only that many of the latest rounds."""
     summary = summary or checkin_summary(relationship, user)
     if dimension_key != "overall" and dimension_key not in {d.key for d in DIMENSIONS}:
         dimension_key = "overall"
     points = summary.points_by_dimension[dimension_key]
+    trimmed = bool(last) and len(points) > last
+    if trimmed:
+        points = points[-last:]
     other_name = relationship.other_party_name(user)
     chart = trend_chart(points, mine_label="How I see us", theirs_label=f"How {other_name} sees us")
     return {
@@ -202,6 +228,7 @@ def trend_context(relationship, user, dimension_key: str, summary=None) -> dict:
         "summary": summary,
         "chart": chart,
         "points": points,
+        "trimmed": trimmed,
         "dimension_key": dimension_key,
         "dimension_label": "Overall"
         if dimension_key == "overall"

@@ -5,6 +5,7 @@ import uuid
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -165,6 +166,7 @@ def relationship_trend(request, public_id):
 # --- The private journal ----------------------------------------------------------------
 
 JOURNAL = "reflections/journal.html"
+JOURNAL_PAGE_SIZE = 20
 
 
 def _journal_context(request, form=None, retention_form=None):
@@ -173,7 +175,10 @@ def _journal_context(request, form=None, retention_form=None):
         "form": form or ReflectionForm(author=request.user),
         "retention_form": retention_form
         or RetentionForm(initial={"retention_days": journal.retention_days if journal else ""}),
-        "entries": selectors.journal_entries(request.user),
+        # A page at a time: a journal kept for years stays quick to open.
+        "entries": Paginator(selectors.journal_entries(request.user), JOURNAL_PAGE_SIZE).get_page(
+            request.GET.get("page")
+        ),
         "journal": journal,
         "prompts": ALL_PROMPTS,
     }

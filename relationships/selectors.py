@@ -2,7 +2,8 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from relationships.models import (
@@ -33,15 +34,28 @@ def follow_through(items) -> FollowThrough:
     return FollowThrough(due=len(due), on_time=len(on_time))
 
 
+def _count_of(rows):
+    """A subquery counting `rows` of the outer relationship."""
+    return Coalesce(
+        Subquery(
+            rows.filter(relationship=OuterRef("pk"))
+            .order_by()
+            .values("relationship")
+            .annotate(n=Count("pk"))
+            .values("n")
+        ),
+        0,
+    )
+
+
 def relationships_for(user) -> dict:
     relationships = list(
         CoachingRelationship.objects.for_member(user)
         .with_people()
+        # Counted in subqueries: two joins in one query would multiply sessions by items.
         .annotate(
-            session_count=Count("sessions", distinct=True),
-            open_item_count=Count(
-                "action_items", filter=Q(action_items__done_at__isnull=True), distinct=True
-            ),
+            session_count=_count_of(CoachingSession.objects.all()),
+            open_item_count=_count_of(ActionItem.objects.filter(done_at__isnull=True)),
         )
         .order_by("status", "-created_at")
     )
@@ -62,7 +76,23 @@ def relationships_for(user) -> dict:
     }
 
 
-def relationship_page(relationship: CoachingRelationship, user) -> dict:
+# Sessions and done action items shown on a relationship page before "Show all".
+RECENT = 10
+
+
+def action_items(items, *, recent: int | None = None) -> dict:
+    """The open items, the latest done ones and the coach's follow-through."""
+    done = [i for i in items if i.is_done]
+    return {
+        "open_items": [i for i in items if not i.is_done],
+        "done_items": done if recent is None else done[-recent:],
+        "done_total": len(done),
+        "follow_through": follow_through(items),
+    }
+
+
+def relationship_page(relationship: CoachingRelationship, user, *, recent: int | None = None):
+    """`recent` keeps a long history's page short: the latest sessions and done items."""
     sessions = list(
         CoachingSession.objects.visible_to(user)
         .filter(relationship=relationship)
@@ -86,12 +116,11 @@ def relationship_page(relationship: CoachingRelationship, user) -> dict:
         .select_related("session", "note")
     )
     return {
-        "sessions": sessions,
-        "open_items": [i for i in items if not i.is_done],
-        "done_items": [i for i in items if i.is_done],
+        "sessions": sessions if recent is None else sessions[:recent],
+        "session_total": len(sessions),
+        **action_items(items, recent=recent),
         "notes": notes,
         "drafts": drafts,
-        "follow_through": follow_through(items),
         "is_first_session": not sessions,
     }
 
@@ -99,12 +128,7 @@ def relationship_page(relationship: CoachingRelationship, user) -> dict:
 def session_page(session: CoachingSession, user) -> dict:
     notes = list(Note.objects.visible_to(user).filter(session=session).select_related("author"))
     items = list(ActionItem.objects.visible_to(user).filter(session=session))
-    return {
-        "notes": notes,
-        "items": items,
-        "open_items": [i for i in items if not i.is_done],
-        "done_items": [i for i in items if i.is_done],
-    }
+    return {"notes": notes, "items": items, **action_items(items)}
 
 
 def relationship_counts(organisation) -> dict[str, int]:

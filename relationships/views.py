@@ -36,6 +36,8 @@ from relationships.prompts import COACH_PRIVATE_PROMPTS, agenda_for, is_template
 
 DETAIL = "relationships/relationship_detail.html"
 SESSION_DETAIL = "relationships/session_detail.html"
+# Check-in rounds in the relationship page's chart: about six months of weekly rounds.
+RECENT_ROUNDS = 26
 
 
 def _relationship(request, public_id) -> CoachingRelationship:
@@ -145,11 +147,15 @@ def relationship_detail(request, public_id):
     relationship = _relationship(request, public_id)
     started = relationship.status not in CoachingRelationship.NOT_STARTED_STATUSES
     checkins = checkin_selectors.checkin_summary(relationship, request.user) if started else None
+    # A long history shows its latest part here, with links to all of it.
+    recent = None if request.GET.get("history") == "all" else selectors.RECENT
     context = {
         "checkins": checkins,
         "cadence_form": CadenceForm(initial={"cadence": relationship.checkin_cadence}),
         **(
-            checkin_selectors.trend_context(relationship, request.user, "overall", checkins)
+            checkin_selectors.trend_context(
+                relationship, request.user, "overall", checkins, last=recent and RECENT_ROUNDS
+            )
             if started
             else {}
         ),
@@ -158,7 +164,7 @@ def relationship_detail(request, public_id):
         "other_name": relationship.other_party_name(request.user),
         "note_form": _note_form(request, relationship),
         "action_form": ActionItemForm(relationship=relationship),
-        **selectors.relationship_page(relationship, request.user),
+        **selectors.relationship_page(relationship, request.user, recent=recent),
     }
     context["reflection_prompts"] = checkin_selectors.relationship_prompts(
         relationship, request.user, checkins, has_sessions=bool(context["sessions"])
@@ -552,9 +558,7 @@ def _actions_region(request, relationship, session, form):
         "relationship": relationship,
         "session": session,
         "role": relationship.role_of(request.user),
-        "open_items": [i for i in items if not i.is_done],
-        "done_items": [i for i in items if i.is_done],
-        "follow_through": selectors.follow_through(items),
+        **selectors.action_items(items, recent=None if session else selectors.RECENT),
         "action_form": form,
     }
     return _render(request, DETAIL, context, partial="actions")
