@@ -6,7 +6,7 @@ from datetime import date
 from functools import cached_property
 from statistics import mean
 
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 
 from reflections.charts import trend_chart
 from reflections.dimensions import DIMENSIONS, Dimension
@@ -121,16 +121,24 @@ class CheckInSummary:
     current: RoundView | None
     points_by_dimension: dict[str, list[TrendPoint]]
     participation: Participation
+    has_older: bool = False  # rounds before the ones loaded (see checkin_summary's `last`)
 
 
-def checkin_summary(relationship, user) -> CheckInSummary:
-    """The relationship page's check-in block, in two queries however long the history."""
+def checkin_summary(relationship, user, last: int | None = None) -> CheckInSummary:
+    """The check-in block and trend, in three queries however long the history.
+    With `last`, the rounds (and trend points) are only the latest that many; the
+    participation figures always count every round."""
     today = today_for(relationship)
-    rounds = list(
-        CheckInRound.objects.filter(relationship=relationship)
-        .order_by("opens_on")
-        .prefetch_related(Prefetch("responses", queryset=CheckInResponse.objects.all()))
+    rounds = CheckInRound.objects.filter(relationship=relationship).prefetch_related(
+        Prefetch("responses", queryset=CheckInResponse.objects.all())
     )
+    has_older = False
+    if last:
+        rounds = list(rounds.order_by("-opens_on")[: last + 1])[::-1]
+        has_older = len(rounds) > last
+        rounds = rounds[-last:]
+    else:
+        rounds = list(rounds.order_by("opens_on"))
     for r in rounds:
         r.relationship = relationship  # already loaded: no query per round
     views = [
@@ -159,27 +167,21 @@ def checkin_summary(relationship, user) -> CheckInSummary:
                     getattr(view.theirs_visible, d.key) if view.theirs_visible else None,
                 )
             )
-    finished = [v for v in views if v.round.is_closed or today > v.round.closes_on]
-    answered = {
-        side: sum(
-            1
-            for v in finished
-            if any(
-                r.respondent_id == getattr(relationship, f"{side}_id")
-                for r in v.round.responses.all()
-            )
-        )
-        for side in ("coach", "coachee")
-    }
+    finished = CheckInRound.objects.filter(
+        Q(closed_at__isnull=False) | Q(closes_on__lt=today), relationship=relationship
+    ).aggregate(
+        rounds=Count("pk", distinct=True),
+        coach_answered=Count("responses", filter=Q(responses__respondent=relationship.coach_id)),
+        coachee_answered=Count(
+            "responses", filter=Q(responses__respondent=relationship.coachee_id)
+        ),
+    )
     return CheckInSummary(
         views=views,
         current=current,
         points_by_dimension=points,
-        participation=Participation(
-            rounds=len(finished),
-            coach_answered=answered["coach"],
-            coachee_answered=answered["coachee"],
-        ),
+        participation=Participation(**finished),
+        has_older=has_older,
     )
 
 
@@ -195,11 +197,12 @@ def due_checkins(user) -> list[DueCheckIn]:
     from relationships.models import CoachingRelationship
 
     rounds = (
+        # The person's side of the relationship as a plain join, not an IN (subquery):
+        # PostgreSQL planned that version several times slower than it ran.
         CheckInRound.objects.filter(
+            Q(relationship__coach=user) | Q(relationship__coachee=user),
             closed_at__isnull=True,
-            relationship__in=CoachingRelationship.objects.for_member(user).filter(
-                status=CoachingRelationship.Status.ACTIVE
-            ),
+            relationship__status=CoachingRelationship.Status.ACTIVE,
         )
         .exclude(responses__respondent=user)
         .annotate(
@@ -218,8 +221,8 @@ def trend_context(relationship, user, dimension_key: str, summary=None, last=Non
     if dimension_key != "overall" and dimension_key not in {d.key for d in DIMENSIONS}:
         dimension_key = "overall"
     points = summary.points_by_dimension[dimension_key]
-    trimmed = bool(last) and len(points) > last
-    if trimmed:
+    trimmed = summary.has_older or (bool(last) and len(points) > last)
+    if last:
         points = points[-last:]
     other_name = relationship.other_party_name(user)
     chart = trend_chart(points, mine_label="How I see us", theirs_label=f"How {other_name} sees us")

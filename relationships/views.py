@@ -146,9 +146,13 @@ def relationship_invite(request):
 def relationship_detail(request, public_id):
     relationship = _relationship(request, public_id)
     started = relationship.status not in CoachingRelationship.NOT_STARTED_STATUSES
-    checkins = checkin_selectors.checkin_summary(relationship, request.user) if started else None
     # A long history shows its latest part here, with links to all of it.
     recent = None if request.GET.get("history") == "all" else selectors.RECENT
+    checkins = (
+        checkin_selectors.checkin_summary(relationship, request.user, last=recent and RECENT_ROUNDS)
+        if started
+        else None
+    )
     context = {
         "checkins": checkins,
         "cadence_form": CadenceForm(initial={"cadence": relationship.checkin_cadence}),

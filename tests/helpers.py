@@ -2,6 +2,8 @@ import html
 import re
 
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 LINK = re.compile(r"https?://[^\s]+")
 
@@ -25,3 +27,11 @@ SPACE = re.compile(r"\s+")
 def text(response) -> str:
     """The response body as a person reads it: no tags, entities decoded, spaces folded."""
     return SPACE.sub(" ", html.unescape(TAG.sub(" ", response.content.decode()))).replace(" .", ".")
+
+
+def queries_of(client, url: str) -> int:
+    """The queries one GET of `url` runs, leaving out the savepoints the test's own
+    transaction adds around a request (in production, ATOMIC_REQUESTS adds none)."""
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len([q for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]])

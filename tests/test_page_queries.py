@@ -5,8 +5,6 @@ again with ten."""
 from datetime import timedelta
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -23,6 +21,7 @@ from tests.factories import (
     SessionFactory,
     TeamFactory,
 )
+from tests.helpers import queries_of
 
 QUERY_BUDGET = 12
 
@@ -119,17 +118,9 @@ def test_the_page_runs_a_fixed_number_of_queries(page_name, client, relationship
     client.force_login(people[who])
 
     assert client.get(url).status_code == 200
-    one = _queries(client, url)
+    one = queries_of(client, url)
     history.grow(9)
-    ten = _queries(client, url)
+    ten = queries_of(client, url)
 
     assert one <= QUERY_BUDGET
     assert ten == one, f"{page_name}: {one} queries with one unit of history, {ten} with ten"
-
-
-def _queries(client, url) -> int:
-    """Queries of one request, leaving out the savepoints that the test's own transaction
-    adds around it (in production the request's transaction needs no statement)."""
-    with CaptureQueriesContext(connection) as captured:
-        assert client.get(url).status_code == 200
-    return len([q for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]])

@@ -1,0 +1,94 @@
+"""Pages that would grow with years of history show the latest part, with a way to all
+of it: the relationship page (sessions, done items, the trend) and the journal."""
+
+from datetime import timedelta
+
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.factories import (
+    ActionItemFactory,
+    CheckInResponseFactory,
+    CheckInRoundFactory,
+    ReflectionFactory,
+    SessionFactory,
+)
+from tests.helpers import text
+
+MARKER = ' r="5"><title>'  # one per round in the chart (the legend has its own)
+
+
+def test_a_long_relationship_shows_its_latest_sessions_and_links_to_all(coach_client, relationship):
+    today = timezone.localdate()
+    for weeks in range(12):
+        SessionFactory(relationship=relationship, held_on=today - timedelta(weeks=weeks))
+    url = reverse("relationship_detail", args=[relationship.public_id])
+
+    page = text(coach_client.get(url))
+    everything = text(coach_client.get(url + "?history=all"))
+
+    oldest = f"{today - timedelta(weeks=11):%-d %B %Y}"
+    newest = f"{today:%-d %B %Y}"
+    assert newest in page and oldest not in page
+    assert "The latest 10 of 12. Show all 12 sessions" in page
+    assert newest in everything and oldest in everything
+    assert "Show all 12 sessions" not in everything
+
+
+def test_done_action_items_show_the_latest_ten_and_count_them_all(coach_client, relationship):
+    for days in range(13):
+        ActionItemFactory(
+            relationship=relationship,
+            text=f"Done thing {days}",
+            done_at=timezone.now() - timedelta(days=30 - days),
+        )
+    url = reverse("relationship_detail", args=[relationship.public_id])
+
+    page = text(coach_client.get(url))
+    everything = text(coach_client.get(url + "?history=all"))
+
+    assert "Done (13)" in page
+    assert "Done thing 12" in page and "Done thing 0 " not in page
+    assert "Show all 13 done" in page
+    assert "Done thing 0 " in everything
+
+
+def test_the_relationship_chart_shows_recent_rounds_and_counts_every_round(
+    coach_client, relationship
+):
+    today = timezone.localdate()
+    for weeks in range(1, 31):
+        past = CheckInRoundFactory(
+            relationship=relationship,
+            opens_on=today - timedelta(weeks=weeks),
+            closed_at=timezone.now() - timedelta(weeks=weeks - 1),
+        )
+        CheckInResponseFactory(round=past, respondent=relationship.coach)
+    url = reverse("relationship_detail", args=[relationship.public_id])
+
+    page = coach_client.get(url).content.decode()
+    trend = coach_client.get(reverse("relationship_trend", args=[relationship.public_id]))
+
+    assert page.count(MARKER) == 26, "the latest 26 rounds on the relationship page"
+    assert "See the whole history" in page
+    assert "Casey Coach 30 of 30" in text(coach_client.get(url))
+    assert trend.content.decode().count(MARKER) == 30
+    assert "See the whole history" not in trend.content.decode()
+
+
+def test_the_journal_comes_a_page_at_a_time(client, coach):
+    now = timezone.now()
+    for n in range(25):
+        ReflectionFactory(author=coach, body=f"Entry number {n}.", created_at=now - timedelta(n))
+    client.force_login(coach)
+
+    first = text(client.get(reverse("journal")))
+    second = text(client.get(reverse("journal") + "?page=2"))
+
+    assert "Entry number 0." in first and "Entry number 19." in first
+    assert "Entry number 20." not in first
+    assert "Page 1 of 2" in first and "Older entries" in first
+    assert "Entry number 24." in second and "Newer entries" in second
+    for nonsense in ["abc", "999", "-1", ""]:
+        response = client.get(reverse("journal"), {"page": nonsense})
+        assert response.status_code == 200, nonsense
