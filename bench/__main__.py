@@ -384,13 +384,7 @@ def measure(args, seeding: dict | None) -> dict:
         row["ratio"] = round(row["rps"] / baseline, 2) if baseline else None
     return {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "commit": subprocess.run(  # noqa: S603
-            ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=False,
-        ).stdout.strip(),
+        "commit": commit(),
         "machine": machine(),
         "settings": {
             "scale": args.scale,
@@ -403,6 +397,22 @@ def measure(args, seeding: dict | None) -> dict:
         "pages": results,
         "workers_memory": memory,
     }
+
+
+def commit() -> str:
+    """The commit measured, marked when the working tree differs from it."""
+
+    def git(*args):
+        return subprocess.run(  # noqa: S603
+            ["git", *args],  # noqa: S607
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
+
+    changed = git("status", "--porcelain", "--untracked-files=no")
+    return git("rev-parse", "--short", "HEAD") + (" with uncommitted changes" if changed else "")
 
 
 def machine() -> dict:
