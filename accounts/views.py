@@ -189,7 +189,7 @@ def _hr_membership(request) -> Membership:
     )
 
 
-def _organisation_page(request, membership, *, partial=None, **forms):
+def _organisation_page(request, membership, *, partial=None, invitations_too=False, **forms):
     organisation = membership.organisation
     context = {
         "membership": membership,
@@ -208,6 +208,11 @@ def _organisation_page(request, membership, *, partial=None, **forms):
     if partial and request.htmx:
         template = f"{template}#{partial}"
     response = render(request, template, context)
+    if invitations_too and request.htmx:
+        # A new team belongs in the invitation form's list too: swapped out of band.
+        response.content += render_to_string(
+            "accounts/organisation.html#invitations", {**context, "oob": True}, request=request
+        ).encode()
     patch_vary_headers(response, ["HX-Request"])
     return response
 
@@ -243,7 +248,9 @@ def team_create_view(request):
         else:
             messages.success(request, f"Team “{team.name}” created.")
             if request.htmx:
-                return _organisation_page(request, membership, partial="people")
+                return _organisation_page(
+                    request, membership, partial="people", invitations_too=True
+                )
             return redirect("organisation")
     return _organisation_page(request, membership, team_form=form, partial="people")
 

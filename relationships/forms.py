@@ -120,3 +120,9 @@ class ActionItemForm(forms.Form):
             (ActionItem.Owner.COACH, f"{relationship.coach.name} (coach)"),
             (ActionItem.Owner.COACHEE, f"{relationship.coachee_label} (coachee)"),
         ]
+        # Who will read the text, said beside the field as for every private text.
+        self.fields[
+            "text"
+        ].help_text = (
+            f"Shared: {relationship.coach.name} and {relationship.coachee_label} both see it."
+        )

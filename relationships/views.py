@@ -578,12 +578,13 @@ def action_item_done(request, public_id):
         public_id=public_id,
     )
     relationship = item.relationship
+    done = request.POST.get("done") == "1"
     try:
-        services.action_item_set_done(
-            item=item, user=request.user, done=request.POST.get("done") == "1"
-        )
+        services.action_item_set_done(item=item, user=request.user, done=done)
     except ValidationError as error:
         messages.error(request, _error_text(error))
+    else:
+        messages.success(request, "Marked done." if done else "Marked not done yet.")
     # The item was ticked on the session page or on the relationship page.
     session = item.session if request.POST.get("session") else None
     if request.htmx:

@@ -1,2 +1,37 @@
 // Marks the page as scripted so controls needed only without JavaScript can hide.
 document.documentElement.classList.add("js");
+
+// After htmx swaps a region in place, tell screen readers what happened and put the
+// keyboard focus somewhere sensible: a region's own message lands in the page's
+// polite live region ("Saved."), and focus goes to the first field with an error or,
+// if the focused control was replaced, to the region's heading.
+document.addEventListener("htmx:afterSettle", (event) => {
+  const id = event.detail.target && event.detail.target.id;
+  const region = id ? document.getElementById(id) : null;
+  if (!region) {
+    return;
+  }
+  const said = Array.from(region.querySelectorAll(".messages .message"))
+    .map((message) => message.textContent.trim())
+    .join(" ");
+  const announcer = document.getElementById("announcer");
+  if (announcer && said) {
+    announcer.textContent = "";
+    // A change of text, a moment later, is what screen readers announce.
+    window.setTimeout(() => { announcer.textContent = said; }, 50);
+  }
+  const invalid = region.querySelector("[aria-invalid='true']");
+  if (invalid) {
+    invalid.focus();
+    return;
+  }
+  const focused = document.activeElement;
+  if (focused && focused !== document.body && document.contains(focused)) {
+    return;
+  }
+  const heading = region.querySelector("h2, h3");
+  if (heading) {
+    heading.setAttribute("tabindex", "-1");
+    heading.focus();
+  }
+});

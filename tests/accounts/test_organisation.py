@@ -148,3 +148,16 @@ def test_organisation_page_queries_do_not_grow_with_members(
     MembershipFactory.create_batch(30, organisation=organisation, team=team)
     with django_assert_max_num_queries(len(small.captured_queries)):
         hr_client.get(reverse("organisation"))
+
+
+def test_a_team_made_with_htmx_is_offered_in_the_invitation_form_at_once(hr_client):
+    response = hr_client.post(
+        reverse("team_create"), {"team-name": "Research"}, headers={"HX-Request": "true"}
+    )
+
+    page = response.content.decode()
+    assert 'id="people"' in page
+    invitations = page[page.index('id="invitations"') :]
+    assert 'hx-swap-oob="true"' in page[page.index('<section id="invitations"') :][:200]
+    assert ">Research</option>" in invitations
+    assert page.count("Team “Research” created.") == 1, "the message is said once"
