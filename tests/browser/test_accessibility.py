@@ -1,16 +1,21 @@
 """Keyboard use, announcements after htmx swaps, print and colour schemes, in real
 Chromium; and proof that the journeys' accessibility and layout checks can fail."""
 
+from datetime import timedelta
+
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
+from reflections.dimensions import DIMENSION_KEYS
 from tests.browser.test_journeys import LAYOUT_PROBLEMS, PHONE, SERIOUS
 from tests.browser.test_signup_journey import SCREENSHOTS, _shot
 from tests.factories import (
     TEST_PASSWORD,
     ActionItemFactory,
+    CheckInResponseFactory,
+    CheckInRoundFactory,
     MembershipFactory,
     OrganisationFactory,
     RelationshipFactory,
@@ -130,3 +135,39 @@ def test_the_accessibility_and_layout_checks_catch_what_they_look_for(browser: B
     assert any("scrolls sideways" in p for p in problems)
     assert any(p.startswith("cut off: <div") for p in problems)
     assert any(p.startswith('overlap: "One" and "Two"') for p in problems)
+
+
+def test_the_trend_chart_reads_without_colour_and_has_a_table(browser: Browser, live_server):
+    page, session = _session_page(browser, live_server)
+    relationship = session.relationship
+    for weeks, (coach_value, coachee_value) in enumerate([(3, 4), (4, 2)], start=2):
+        round_ = CheckInRoundFactory(
+            relationship=relationship,
+            opens_on=timezone.localdate() - timedelta(weeks=weeks),
+            closed_at=timezone.now() - timedelta(weeks=weeks - 1),
+        )
+        CheckInResponseFactory(
+            round=round_,
+            respondent=relationship.coach,
+            **dict.fromkeys(DIMENSION_KEYS, coach_value),
+        )
+        CheckInResponseFactory(
+            round=round_,
+            respondent=relationship.coachee,
+            **dict.fromkeys(DIMENSION_KEYS, coachee_value),
+        )
+
+    page.goto(f"{live_server.url}/relationships/{relationship.public_id}/trend/")
+    chart = page.locator("svg.trend-svg")
+    dashes = [
+        chart.locator(f".series-{key} path").evaluate("p => getComputedStyle(p).strokeDasharray")
+        for key in ("mine", "theirs")
+    ]
+
+    assert dashes[0] != dashes[1], "the two lines differ by more than colour"
+    expect(chart.locator(".series-mine circle")).to_have_count(2)
+    expect(chart.locator(".series-theirs rect")).to_have_count(2)
+    expect(chart.get_by_role("img")).to_have_count(0)  # the svg itself is the one image
+    assert "The table below has every value" in chart.locator("desc").text_content()
+    page.get_by_text("Show as a table").click()
+    expect(page.get_by_role("row")).to_have_count(3)
