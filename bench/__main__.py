@@ -135,6 +135,8 @@ class Browser:
         if totp_secret:
             from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 
+            if time.time() % 30 > 27:  # only the current window counts: wait for a fresh code
+                time.sleep(30 - time.time() % 30 + 0.1)
             code = format_hotp_value(hotp_value(totp_secret, int(time.time()) // 30))
             response = self.post_form(urlsplit(response.url).path, {"code": code})
         if not self.session_cookie:
