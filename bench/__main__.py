@@ -89,8 +89,12 @@ def recreate_database(database_url: str) -> None:
 
     parts = urlsplit(database_url)
     name = parts.path.lstrip("/")
-    if not re.fullmatch(r"[a-z0-9_]+", name):
-        sys.exit(f"The benchmark database name must be lowercase letters, digits or _: {name!r}")
+    # It is dropped and created again: never let a mistyped URL point this at real data.
+    if not re.fullmatch(r"[a-z0-9_]*bench[a-z0-9_]*", name):
+        sys.exit(
+            "The benchmark database's name must contain 'bench' and only lowercase letters, "
+            f"digits or _ (it is dropped and created again): {name!r}"
+        )
     server = urlunsplit(parts._replace(path="/postgres"))
     with psycopg.connect(server, autocommit=True) as connection:
         connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
@@ -101,6 +105,8 @@ def drop_database(database_url: str) -> None:
     import psycopg
 
     parts = urlsplit(database_url)
+    if "bench" not in parts.path:
+        sys.exit(f"Not dropping {parts.path[1:]!r}: only a benchmark database is dropped.")
     server = urlunsplit(parts._replace(path="/postgres"))
     with psycopg.connect(server, autocommit=True) as connection:
         connection.execute(f"DROP DATABASE IF EXISTS {parts.path.lstrip('/')} WITH (FORCE)")

@@ -134,6 +134,12 @@ def checkin_summary(relationship, user, last: int | None = None) -> CheckInSumma
     )
     has_older = False
     if last:
+        # Only rounds that can make a point (someone answered), and the open one: a run
+        # of unanswered rounds must not push the answered ones out of the chart.
+        rounds = rounds.filter(
+            Q(Exists(CheckInResponse.objects.filter(round=OuterRef("pk"))))
+            | Q(closed_at__isnull=True)
+        )
         rounds = list(rounds.order_by("-opens_on")[: last + 1])[::-1]
         has_older = len(rounds) > last
         rounds = rounds[-last:]
@@ -215,15 +221,13 @@ def due_checkins(user) -> list[DueCheckIn]:
     return [DueCheckIn(r, r.they_answered) for r in rounds if is_open(r, today_for(r.relationship))]
 
 
-def trend_context(relationship, user, dimension_key: str, summary=None, last=None) -> dict:
-    """The chart and its table; `last` keeps only that many of the latest rounds."""
+def trend_context(relationship, user, dimension_key: str, summary=None) -> dict:
+    """The chart and its table, over the rounds the summary holds (see its `last`)."""
     summary = summary or checkin_summary(relationship, user)
     if dimension_key != "overall" and dimension_key not in {d.key for d in DIMENSIONS}:
         dimension_key = "overall"
     points = summary.points_by_dimension[dimension_key]
-    trimmed = summary.has_older or (bool(last) and len(points) > last)
-    if last:
-        points = points[-last:]
+    trimmed = summary.has_older
     other_name = relationship.other_party_name(user)
     chart = trend_chart(points, mine_label="How I see us", theirs_label=f"How {other_name} sees us")
     return {

@@ -82,10 +82,10 @@ RECENT = 10
 
 def action_items(items, *, recent: int | None = None) -> dict:
     """The open items, the latest done ones and the coach's follow-through."""
-    done = [i for i in items if i.is_done]
+    done = sorted((i for i in items if i.is_done), key=lambda i: i.done_at)
     return {
         "open_items": [i for i in items if not i.is_done],
-        "done_items": done if recent is None else done[-recent:],
+        "done_items": done if recent is None else done[max(len(done) - recent, 0) :],
         "done_total": len(done),
         "follow_through": follow_through(items),
     }

@@ -157,9 +157,7 @@ def relationship_detail(request, public_id):
         "checkins": checkins,
         "cadence_form": CadenceForm(initial={"cadence": relationship.checkin_cadence}),
         **(
-            checkin_selectors.trend_context(
-                relationship, request.user, "overall", checkins, last=recent and RECENT_ROUNDS
-            )
+            checkin_selectors.trend_context(relationship, request.user, "overall", checkins)
             if started
             else {}
         ),

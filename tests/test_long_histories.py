@@ -36,7 +36,8 @@ def test_a_long_relationship_shows_its_latest_sessions_and_links_to_all(coach_cl
 
 
 def test_done_action_items_show_the_latest_ten_and_count_them_all(coach_client, relationship):
-    for days in range(13):
+    # Created newest-done first, so "latest done" and "latest created" differ.
+    for days in reversed(range(13)):
         ActionItemFactory(
             relationship=relationship,
             text=f"Done thing {days}",
@@ -89,6 +90,25 @@ def test_the_journal_comes_a_page_at_a_time(client, coach):
     assert "Entry number 20." not in first
     assert "Page 1 of 2" in first and "Older entries" in first
     assert "Entry number 24." in second and "Newer entries" in second
-    for nonsense in ["abc", "999", "-1", ""]:
+    for nonsense, shown in [("abc", 1), ("999", 2), ("-1", 2), ("", 1)]:
         response = client.get(reverse("journal"), {"page": nonsense})
-        assert response.status_code == 200, nonsense
+        assert f"Page {shown} of 2" in text(response), nonsense
+
+
+def test_unanswered_recent_rounds_do_not_empty_the_relationship_chart(coach_client, relationship):
+    today = timezone.localdate()
+    for weeks in range(1, 61):
+        past = CheckInRoundFactory(
+            relationship=relationship,
+            opens_on=today - timedelta(weeks=weeks),
+            closed_at=timezone.now() - timedelta(weeks=weeks - 1),
+        )
+        if weeks > 30:  # the latest thirty rounds went unanswered
+            CheckInResponseFactory(round=past, respondent=relationship.coach)
+    url = reverse("relationship_detail", args=[relationship.public_id])
+
+    page = coach_client.get(url).content.decode()
+
+    assert page.count(MARKER) == 26
+    assert "No check-ins yet" not in page
+    assert "See the whole history" in page

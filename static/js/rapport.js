@@ -4,14 +4,15 @@ document.documentElement.classList.add("js");
 // After htmx swaps a region in place, tell screen readers what happened and put the
 // keyboard focus somewhere sensible: a region's own message lands in the page's
 // polite live region ("Saved."), and focus goes to the first field with an error or,
-// if the focused control was replaced, to the region's heading.
+// if the focused control was replaced, where the region says or to its heading.
 document.addEventListener("htmx:afterSettle", (event) => {
   const id = event.detail.target && event.detail.target.id;
   const region = id ? document.getElementById(id) : null;
   if (!region) {
     return;
   }
-  const said = Array.from(region.querySelectorAll(".messages .message"))
+  // Its messages, or else what the region marks to be read out (a stepper's "Statement 2 of 6").
+  const said = Array.from(region.querySelectorAll(".messages .message, [data-announce]"))
     .map((message) => message.textContent.trim())
     .join(" ");
   const announcer = document.getElementById("announcer");
@@ -29,8 +30,12 @@ document.addEventListener("htmx:afterSettle", (event) => {
   if (focused && focused !== document.body && document.contains(focused)) {
     return;
   }
+  // A region may name where focus goes next (data-focus, a selector), else its heading.
+  const next = region.dataset.focus ? region.querySelector(region.dataset.focus) : null;
   const heading = region.querySelector("h2, h3");
-  if (heading) {
+  if (next) {
+    next.focus();
+  } else if (heading) {
     heading.setAttribute("tabindex", "-1");
     heading.focus();
   }

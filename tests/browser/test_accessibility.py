@@ -171,3 +171,22 @@ def test_the_trend_chart_reads_without_colour_and_has_a_table(browser: Browser, 
     assert "The table below has every value" in chart.locator("desc").text_content()
     page.get_by_text("Show as a table").click()
     expect(page.get_by_role("row")).to_have_count(3)
+
+
+def test_the_check_in_stepper_keeps_keyboard_focus_and_says_where_you_are(
+    browser: Browser, live_server
+):
+    page, session = _session_page(browser, live_server)
+    round_ = CheckInRoundFactory(relationship=session.relationship)
+    page.goto(f"{live_server.url}/checkins/{round_.public_id}/")
+    expect(page.get_by_text("Statement 1 of 6")).to_be_visible()
+
+    page.get_by_label("4 — Agree").focus()
+    page.keyboard.press("Space")
+    page.get_by_role("button", name="Next").focus()
+    page.keyboard.press("Enter")
+
+    expect(page.locator("#announcer")).to_have_text("Statement 2 of 6")
+    assert page.evaluate("document.activeElement.matches('#checkin-form fieldset input')"), (
+        "focus moves to the next statement's answers"
+    )

@@ -5,6 +5,7 @@ accessibility violation, and on the phone nothing runs off the side of the scree
 lies on top of another control. Screenshots land in test-artifacts/screenshots/."""
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -47,6 +48,7 @@ VARIANTS = [
     pytest.param(False, PHONE, id="nojs-phone"),
 ]
 SERIOUS = {"serious", "critical"}
+SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.DOTALL | re.IGNORECASE)
 
 # Horizontal scrolling, boxes cut off at the screen's edge, controls on top of each other.
 LAYOUT_PROBLEMS = (Path(__file__).parent / "layout_problems.js").read_text()
@@ -66,28 +68,31 @@ class Person:
 
     def look(self, step: str) -> None:
         self.seen.append(step)
-        url = self.page.url
-        # axe needs script: with JavaScript off, the same page is audited in a scripted
-        # twin that shares the cookies (htmx then adds attributes, never content).
-        audit = self.page if self.javascript else self._scripted_twin(url)
+        audit = self.page if self.javascript else self._scripted_copy()
         for violation in Axe().run(audit).response["violations"]:
             if violation["impact"] in SERIOUS:
                 targets = [node["target"] for node in violation["nodes"]][:3]
                 self.problems.append(f"{step}: axe {violation['id']} on {targets}")
-        if self.phone:
-            self.problems += [f"{step}: {p}" for p in audit.evaluate(LAYOUT_PROBLEMS)]
         if audit is not self.page:
-            audit.close()
+            audit.context.close()
+        if self.phone:
+            # A plain evaluate works even with the page's own scripts off.
+            self.problems += [f"{step}: {p}" for p in self.page.evaluate(LAYOUT_PROBLEMS)]
         _shot(self.page, f"journey-{self.name}-{self.variant}-{len(self.seen):02d}-{step}")
 
-    def _scripted_twin(self, url: str) -> Page:
-        context = self.page.context.browser.new_context(
-            viewport=self.page.viewport_size,
-            storage_state=self.page.context.storage_state(),
-        )
-        twin = context.new_page()
-        twin.goto(url)
-        return twin
+    def _scripted_copy(self) -> Page:
+        """axe runs asynchronously, which needs scripting on. So the page as it stands
+        without JavaScript (its exact DOM, scripts removed, same styles and screen) is
+        audited in a page that allows scripts."""
+        origin = re.match(r"https?://[^/]+", self.page.url).group(0)
+        html = SCRIPT.sub("", self.page.content())
+        html = html.replace("<head>", f'<head><base href="{origin}/">', 1)
+        context = self.page.context.browser.new_context(viewport=self.page.viewport_size)
+        copy = context.new_page()
+        copy.set_content(html, wait_until="load")
+        styled = "getComputedStyle(document.documentElement).getPropertyValue('--accent')"
+        assert copy.evaluate(styled), "the copy has Rapport's stylesheet"
+        return copy
 
 
 def _person(browser: Browser, name: str, javascript: bool, viewport: dict) -> Person:
