@@ -9,15 +9,13 @@ from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
 from reflections.dimensions import DIMENSION_KEYS
-from tests.browser.test_journeys import LAYOUT_PROBLEMS, PHONE, SERIOUS
+from tests.browser.test_journeys import LAYOUT_PROBLEMS, PHONE, SERIOUS, alex_and_sam
 from tests.browser.test_signup_journey import SCREENSHOTS, _shot
 from tests.factories import (
     TEST_PASSWORD,
     ActionItemFactory,
     CheckInResponseFactory,
     CheckInRoundFactory,
-    MembershipFactory,
-    OrganisationFactory,
     RelationshipFactory,
     SessionFactory,
 )
@@ -26,11 +24,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def _session_page(browser: Browser, live_server, **context) -> tuple[Page, object]:
-    organisation = OrganisationFactory()
-    coach = MembershipFactory(
-        organisation=organisation, user__display_name="Alex Coach", user__email="alex@example.com"
-    ).user
-    coachee = MembershipFactory(organisation=organisation, user__display_name="Sam Lee").user
+    organisation, coach, coachee = alex_and_sam()
     relationship = RelationshipFactory(organisation=organisation, coach=coach, coachee=coachee)
     session = SessionFactory(
         relationship=relationship,

@@ -104,6 +104,18 @@ def _person(browser: Browser, name: str, javascript: bool, viewport: dict) -> Pe
     return Person(context.new_page(), variant, name, viewport is PHONE, javascript)
 
 
+def alex_and_sam():
+    """Acme Coaching, with Alex who will coach and Sam who will be coached."""
+    organisation = OrganisationFactory(name="Acme Coaching")
+    coach = MembershipFactory(
+        organisation=organisation, user__display_name="Alex Coach", user__email="alex@example.com"
+    ).user
+    coachee = MembershipFactory(
+        organisation=organisation, user__display_name="Sam Lee", user__email="sam@example.com"
+    ).user
+    return organisation, coach, coachee
+
+
 def _totp(user) -> str:
     secret = generate_totp_secret()
     Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={"secret": secret})
@@ -161,13 +173,7 @@ def _assert_no_problems(*people: Person) -> None:
 
 @pytest.mark.parametrize(("javascript", "viewport"), VARIANTS)
 def test_coach_journey(browser: Browser, live_server, javascript, viewport):
-    organisation = OrganisationFactory(name="Acme Coaching")
-    coach = MembershipFactory(
-        organisation=organisation, user__display_name="Alex Coach", user__email="alex@example.com"
-    ).user
-    coachee = MembershipFactory(
-        organisation=organisation, user__display_name="Sam Lee", user__email="sam@example.com"
-    ).user
+    organisation, coach, coachee = alex_and_sam()
     secret = _totp(coach)
     alex = _person(browser, "coach", javascript, viewport)
     page = alex.page
@@ -264,13 +270,7 @@ def test_coach_journey(browser: Browser, live_server, javascript, viewport):
 
 @pytest.mark.parametrize(("javascript", "viewport"), VARIANTS)
 def test_coachee_journey(browser: Browser, live_server, javascript, viewport):
-    organisation = OrganisationFactory(name="Acme Coaching")
-    coach = MembershipFactory(
-        organisation=organisation, user__display_name="Alex Coach", user__email="alex@example.com"
-    ).user
-    coachee = MembershipFactory(
-        organisation=organisation, user__display_name="Sam Lee", user__email="sam@example.com"
-    ).user
+    organisation, coach, coachee = alex_and_sam()
     relationship = RelationshipFactory(
         organisation=organisation,
         coach=coach,
