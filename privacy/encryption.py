@@ -103,13 +103,22 @@ class EncryptedText(property):
     """A model attribute holding private text, stored encrypted in `column`.
 
     Reading it decrypts; assigning encrypts. The associated data binds the
-    ciphertext to this model, this attribute and this row's public_id. It is a
-    `property` so Django's model constructor accepts it as a keyword argument.
+    ciphertext to this model, this attribute and this row's public_id, and to the
+    attributes named in `bind`: the owner and every column that decides who may read
+    it, so a database edit of one of them leaves the text undecryptable rather than
+    disclosed. Bound attributes must be set before the text is assigned (Django's
+    model constructor sets properties after fields, so keyword arguments are fine),
+    and a legitimate change of one must re-encrypt the text.
+
+    With `seal_empty`, empty text is encrypted too, so every row carries a seal that
+    vouches for its bound columns (see `read_or_none`). It is a `property` so
+    Django's model constructor accepts it as a keyword argument.
     """
 
-    def __init__(self, column: str, *, bind: tuple[str, ...] = ()):
+    def __init__(self, column: str, *, bind: tuple[str, ...] = (), seal_empty: bool = False):
         self.column = column
         self.bind = bind  # more attributes of the row the ciphertext is bound to
+        self.seal_empty = seal_empty
         super().__init__(self._get, self._set)
 
     def contribute_to_class(self, cls, name):
@@ -129,6 +138,20 @@ class EncryptedText(property):
             return ""
         return decrypt(ciphertext, associated_data=self.associated_data(instance))
 
+    def read_or_none(self, instance) -> str | None:
+        """The text, or None when it cannot be read here: undecryptable, or (when
+        sealed) missing. For pages, which must show nothing rather than fail."""
+        ciphertext = getattr(instance, self.column)
+        if not ciphertext:
+            return None if self.seal_empty else ""
+        try:
+            return decrypt(ciphertext, associated_data=self.associated_data(instance))
+        except DecryptionError:
+            return None
+
     def _set(self, instance, value: str) -> None:
-        ciphertext = encrypt(value, associated_data=self.associated_data(instance)) if value else ""
+        sealed = value or self.seal_empty
+        ciphertext = (
+            encrypt(value or "", associated_data=self.associated_data(instance)) if sealed else ""
+        )
         setattr(instance, self.column, ciphertext)

@@ -8,7 +8,8 @@ only once the round is revealed and only if the respondent chose to share it.
 
 import json
 import uuid
-from datetime import timedelta
+import zoneinfo
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -22,13 +23,25 @@ from relationships.models import CoachingRelationship, CoachingSession
 ANSWER = [MinValueValidator(1), MaxValueValidator(5)]
 
 
+def zone_of(user) -> zoneinfo.ZoneInfo:
+    try:
+        return zoneinfo.ZoneInfo(user.time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+def end_of_day(day: date, zone: zoneinfo.ZoneInfo) -> datetime:
+    """The instant `day` ends in `zone` (the midnight after it), in UTC."""
+    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone).astimezone(UTC)
+
+
 class CheckInRoundQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Rounds of relationships the person is a party to (and that started)."""
         return self.filter(relationship__in=CoachingRelationship.objects.started_for(user))
 
-    def open_on(self, day):
-        return self.filter(opens_on__lte=day, closes_on__gte=day, closed_at__isnull=True)
+    def open_at(self, now):
+        return self.filter(closed_at__isnull=True, closes_at__gt=now)
 
 
 class CheckInRound(models.Model):
@@ -44,8 +57,13 @@ class CheckInRound(models.Model):
         blank=True,
         related_name="checkin_round",
     )
+    # Days in the coach's time zone when the round opened: for schedules and months.
     opens_on = models.DateField()
     closes_on = models.DateField()
+    # The instant the round closes, fixed when it opens: whether it is still open, may
+    # be answered or is revealed follows this alone, so nobody's profile time zone can
+    # move it (the end of closes_on in the coach's time zone at the time).
+    closes_at = models.DateTimeField()
     closed_at = models.DateTimeField(null=True, blank=True)
     # Marked when the round closes without an answer from that side.
     coach_missed = models.BooleanField(default=False)
@@ -74,9 +92,24 @@ class CheckInRound(models.Model):
     def __str__(self):
         return f"Check-in round {self.public_id}"
 
+    def save(self, *args, **kwargs):
+        # round_open fixes the instant; rounds made elsewhere (demo data, fixtures) get
+        # the same recipe once, when first saved.
+        if self.closes_at is None:
+            self.closes_at = end_of_day(self.closes_on, zone_of(self.relationship.coach))
+        super().save(*args, **kwargs)
+
     @property
     def is_closed(self) -> bool:
         return self.closed_at is not None
+
+    def is_open_at(self, now) -> bool:
+        return self.closed_at is None and now < self.closes_at
+
+    @property
+    def open_until(self) -> datetime:
+        """The round's last moment: templates show it in the reader's own time zone."""
+        return self.closes_at - timedelta(microseconds=1)
 
 
 class CheckInResponseQuerySet(models.QuerySet):
@@ -97,7 +130,12 @@ class CheckInResponse(models.Model):
     positive_intentions = models.PositiveSmallIntegerField(validators=ANSWER)
     freedom_to_be_real = models.PositiveSmallIntegerField(validators=ANSWER)
     comment_ciphertext = models.TextField(blank=True, editable=False)
-    comment = EncryptedText("comment_ciphertext")
+    # Bound to who answered, which round and whether it is shared, and sealed even when
+    # empty: a database edit flipping `shared` (or moving the row) breaks the seal, and
+    # the other party is then shown nothing of the response (see comment_or_none).
+    comment = EncryptedText(
+        "comment_ciphertext", bind=("respondent_id", "round_id", "shared"), seal_empty=True
+    )
     shared = models.BooleanField(
         default=True, help_text="Whether the other person may see these answers."
     )
@@ -128,6 +166,16 @@ class CheckInResponse(models.Model):
 
     def __str__(self):
         return f"Check-in response {self.public_id}"
+
+    def save(self, *args, **kwargs):
+        if not self.comment_ciphertext:
+            self.comment = ""  # every response carries its seal
+        super().save(*args, **kwargs)
+
+    def comment_or_none(self) -> str | None:
+        """The comment, or None when the seal does not match the row as it is now:
+        `shared`, the round or the respondent changed behind the application's back."""
+        return type(self).comment.read_or_none(self)
 
 
 class CheckInReminder(models.Model):

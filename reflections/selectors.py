@@ -7,21 +7,21 @@ from functools import cached_property
 from statistics import mean
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.utils import timezone
 
 from reflections.charts import trend_chart
 from reflections.dimensions import DIMENSIONS, Dimension
 from reflections.models import CheckInResponse, CheckInRound
-from reflections.services import today_for
 
 
-def is_revealed(round_: CheckInRound, responses: dict, relationship, today) -> bool:
-    """Both have answered, or the window has closed."""
+def is_revealed(round_: CheckInRound, responses: dict, relationship, now) -> bool:
+    """Both have answered, or the round's stored closing instant has passed."""
     both = relationship.coach_id in responses and relationship.coachee_id in responses
-    return both or round_.is_closed or today > round_.closes_on
+    return both or not round_.is_open_at(now)
 
 
-def is_open(round_: CheckInRound, today) -> bool:
-    return not round_.is_closed and round_.opens_on <= today <= round_.closes_on
+def is_open(round_: CheckInRound, now) -> bool:
+    return round_.is_open_at(now)
 
 
 @dataclass
@@ -48,6 +48,8 @@ class RoundView:
     revealed: bool
     open: bool
     other_name: str = ""
+    # Their comment, read (and its seal checked) once; None unless theirs_visible.
+    theirs_comment: str | None = None
 
     @cached_property
     def rows(self) -> list[DimensionRow]:
@@ -68,31 +70,48 @@ class RoundView:
     def can_answer(self) -> bool:
         return self.open and self.mine is None
 
+    @cached_property
+    def mine_comment(self) -> str | None:
+        """The person's own comment; None if its seal no longer matches the row (it was
+        altered in the database): the page says so instead of failing."""
+        return self.mine.comment_or_none() if self.mine else ""
+
     @property
     def largest_gap(self) -> DimensionRow | None:
         rows = [r for r in self.rows if r.gap]
         return max(rows, key=lambda r: r.gap) if rows else None
 
 
-def round_view(round_: CheckInRound, user, *, responses=None, today=None) -> RoundView:
+def shared_comment(response: CheckInResponse | None) -> str | None:
+    """The comment of a response its author shared, or None when it is not shared or
+    its seal does not vouch that it is: a `shared` flipped in the database, or a row
+    moved, shows nothing of the response (numbers included) to the other party."""
+    if response is None or not response.shared:
+        return None
+    return response.comment_or_none()
+
+
+def round_view(round_: CheckInRound, user, *, responses=None, now=None) -> RoundView:
     relationship = round_.relationship
-    today = today or today_for(relationship)
+    now = now or timezone.now()
     if responses is None:
         responses = {r.respondent_id: r for r in round_.responses.all()}
     other = relationship.other_party(user)
     mine = responses.get(user.pk)
     theirs = responses.get(other.pk) if other is not None else None
-    revealed = is_revealed(round_, responses, relationship, today)
-    visible = theirs if (revealed and theirs is not None and theirs.shared) else None
+    revealed = is_revealed(round_, responses, relationship, now)
+    theirs_comment = shared_comment(theirs) if revealed else None
     return RoundView(
         round=round_,
         mine=mine,
-        theirs_visible=visible,
+        theirs_visible=theirs if theirs_comment is not None else None,
         they_answered=theirs is not None,
-        they_shared=bool(theirs and theirs.shared),
+        # Once revealed, "shared" is what the seal vouches for, not the bare flag.
+        they_shared=theirs_comment is not None if revealed else bool(theirs and theirs.shared),
         revealed=revealed,
-        open=is_open(round_, today),
+        open=is_open(round_, now),
         other_name=relationship.other_party_name(user),
+        theirs_comment=theirs_comment,
     )
 
 
@@ -128,7 +147,7 @@ def checkin_summary(relationship, user, last: int | None = None) -> CheckInSumma
     """The check-in block and trend, in three queries however long the history.
     With `last`, the rounds (and trend points) are only the latest that many; the
     participation figures always count every round."""
-    today = today_for(relationship)
+    now = timezone.now()
     rounds = CheckInRound.objects.filter(relationship=relationship).prefetch_related(
         Prefetch("responses", queryset=CheckInResponse.objects.all())
     )
@@ -148,7 +167,7 @@ def checkin_summary(relationship, user, last: int | None = None) -> CheckInSumma
     for r in rounds:
         r.relationship = relationship  # already loaded: no query per round
     views = [
-        round_view(r, user, responses={x.respondent_id: x for x in r.responses.all()}, today=today)
+        round_view(r, user, responses={x.respondent_id: x for x in r.responses.all()}, now=now)
         for r in rounds
     ]
     current = next((v for v in reversed(views) if v.open), None)
@@ -174,7 +193,7 @@ def checkin_summary(relationship, user, last: int | None = None) -> CheckInSumma
                 )
             )
     finished = CheckInRound.objects.filter(
-        Q(closed_at__isnull=False) | Q(closes_on__lt=today), relationship=relationship
+        Q(closed_at__isnull=False) | Q(closes_at__lte=now), relationship=relationship
     ).aggregate(
         rounds=Count("pk", distinct=True),
         coach_answered=Count("responses", filter=Q(responses__respondent=relationship.coach_id)),
@@ -207,9 +226,9 @@ def due_checkins(user) -> list[DueCheckIn]:
         # PostgreSQL planned that version several times slower than it ran.
         CheckInRound.objects.filter(
             Q(relationship__coach=user) | Q(relationship__coachee=user),
-            closed_at__isnull=True,
             relationship__status=CoachingRelationship.Status.ACTIVE,
         )
+        .open_at(timezone.now())
         .exclude(responses__respondent=user)
         .annotate(
             they_answered=Exists(
@@ -218,7 +237,7 @@ def due_checkins(user) -> list[DueCheckIn]:
         )
         .select_related("relationship__coach", "relationship__coachee")
     )
-    return [DueCheckIn(r, r.they_answered) for r in rounds if is_open(r, today_for(r.relationship))]
+    return [DueCheckIn(r, r.they_answered) for r in rounds]
 
 
 def trend_context(relationship, user, dimension_key: str, summary=None) -> dict:
@@ -312,6 +331,8 @@ def integrity_page(user) -> dict:
     )
     by_day: dict[date, list[float]] = {}
     for response in shared:
+        if shared_comment(response) is None:
+            continue  # its seal says it was not shared: `shared` was altered in the database
         by_day.setdefault(response.round.opens_on, []).append(
             (response.integrity + response.positive_intentions) / 2
         )

@@ -1,7 +1,10 @@
 """Check-in use cases: opening and closing rounds, answering, reminding.
 
-Each relationship keeps time in its coach's time zone: that is the day a round opens
-and closes for both of them. Everything here is safe to run again, or twice at once:
+Each relationship keeps days in its coach's time zone: that is the day a round opens
+and its last day. When it opens, the round stores the instant it closes; from then on
+that instant alone decides whether it is open, so a later change of anyone's profile
+time zone cannot close it early or reveal answers sooner. Everything here is safe to
+run again, or twice at once:
 database constraints (one open round per relationship, one round per day, one answer
 per person, one reminder of a kind) turn a second attempt into a no-op.
 """
@@ -31,6 +34,8 @@ from reflections.models import (
     JournalSettings,
     PromptDismissal,
     Reflection,
+    end_of_day,
+    zone_of,
 )
 from reflections.prompts import ALL_PROMPTS, INTEGRITY_BEHAVIOURS
 from reflections.rollups import activity_publish_closed_month, record_response
@@ -42,11 +47,8 @@ INTERVAL_DAYS = {Cadence.WEEKLY: 7, Cadence.FORTNIGHTLY: 14}
 
 
 def _clock(relationship: CoachingRelationship) -> zoneinfo.ZoneInfo:
-    """The relationship's clock: the coach's time zone."""
-    try:
-        return zoneinfo.ZoneInfo(relationship.coach.time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
+    """The relationship's calendar: the coach's time zone."""
+    return zone_of(relationship.coach)
 
 
 def today_for(relationship: CoachingRelationship) -> date:
@@ -92,13 +94,15 @@ def round_open(
     round, or None when there was nothing to do."""
     if relationship.status != CoachingRelationship.Status.ACTIVE:
         return None
+    closes_on = opens_on + timedelta(days=ROUND_WINDOW_DAYS - 1)
     try:
         with transaction.atomic():
             return CheckInRound.objects.create(
                 relationship=relationship,
                 session=session,
                 opens_on=opens_on,
-                closes_on=opens_on + timedelta(days=ROUND_WINDOW_DAYS - 1),
+                closes_on=closes_on,
+                closes_at=end_of_day(closes_on, _clock(relationship)),
             )
     except IntegrityError:  # another process (or an earlier run) got there first
         return None
@@ -116,9 +120,10 @@ def round_close(round_: CheckInRound) -> bool:
     return bool(updated)
 
 
-def rounds_close_expired(relationship: CoachingRelationship, today: date) -> int:
+def rounds_close_expired(relationship: CoachingRelationship) -> int:
+    """Close the relationship's rounds whose stored closing instant has passed."""
     expired = CheckInRound.objects.filter(
-        relationship=relationship, closed_at__isnull=True, closes_on__lt=today
+        relationship=relationship, closed_at__isnull=True, closes_at__lte=timezone.now()
     ).select_related("relationship")
     return sum(round_close(round_) for round_ in expired)
 
@@ -158,7 +163,7 @@ def checkin_after_session(session: CoachingSession) -> CheckInRound | None:
     today = today_for(relationship)
     if session.held_on > today or session.held_on <= today - timedelta(days=ROUND_WINDOW_DAYS):
         return None
-    rounds_close_expired(relationship, today)
+    rounds_close_expired(relationship)
     return round_open(relationship=relationship, opens_on=today, session=session)
 
 
@@ -186,13 +191,12 @@ def checkin_submit(
     existing = CheckInResponse.objects.filter(round=round_, respondent=user).first()
     if existing is not None:  # final once submitted: a resent form changes nothing
         return Submitted(existing, created=False)
-    today = today_for(relationship)
-    if round_.is_closed or today > round_.closes_on:
+    # A round is open from the moment it exists until its stored instant.
+    if not round_.is_open_at(timezone.now()):
+        closed_on = timezone.localtime(round_.open_until)
         raise ValidationError(
-            f"This check-in closed on {round_.closes_on:%-d %B}. The next one will open soon."
+            f"This check-in closed on {closed_on:%-d %B}. The next one will open soon."
         )
-    if today < round_.opens_on:
-        raise ValidationError("This check-in has not opened yet.")
     response = CheckInResponse(round=round_, respondent=user, shared=shared)
     for key in DIMENSION_KEYS:
         setattr(response, key, answers[key])
@@ -242,7 +246,9 @@ def _remind(round_: CheckInRound, recipient: User, kind: str, site_url: str) -> 
                 if kind == CheckInReminder.Kind.OPENED
                 else f"Check-in with {other.name} closes tomorrow"
             )
-            body = render_to_string("reflections/email/reminder.txt", context)
+            # Dates in the email are the recipient's own, like on their pages.
+            with timezone.override(zone_of(recipient)):
+                body = render_to_string("reflections/email/reminder.txt", context)
             transaction.on_commit(
                 lambda: send_mail(
                     subject=subject, message=body, from_email=None, recipient_list=[recipient.email]
@@ -253,15 +259,17 @@ def _remind(round_: CheckInRound, recipient: User, kind: str, site_url: str) -> 
     return True
 
 
-def reminders_send(relationship: CoachingRelationship, today: date, site_url: str) -> int:
+def reminders_send(relationship: CoachingRelationship, site_url: str) -> int:
     sent = 0
-    for round_ in CheckInRound.objects.filter(relationship=relationship).open_on(today):
+    now = timezone.now()
+    for round_ in CheckInRound.objects.filter(relationship=relationship).open_at(now):
         answered = set(round_.responses.values_list("respondent_id", flat=True))
         for person in (relationship.coach, relationship.coachee):
             if person.pk in answered or not person.is_active:
                 continue
             sent += _remind(round_, person, CheckInReminder.Kind.OPENED, site_url)
-            if today == round_.closes_on - timedelta(days=1):
+            # The day before the last day (by the stored instant): "closes tomorrow".
+            if timedelta(days=1) < round_.closes_at - now <= timedelta(days=2):
                 sent += _remind(round_, person, CheckInReminder.Kind.CLOSING, site_url)
     return sent
 
@@ -289,10 +297,10 @@ def run_checkins(*, site_url: str | None = None) -> RunReport:
     for relationship in relationships.distinct().select_related("coach", "coachee"):
         today = today_for(relationship)
         with transaction.atomic():
-            report.closed += rounds_close_expired(relationship, today)
+            report.closed += rounds_close_expired(relationship)
             report.opened += bool(rounds_open_due(relationship, today))
             if relationship.status == CoachingRelationship.Status.ACTIVE:
-                report.reminders += reminders_send(relationship, today, site_url)
+                report.reminders += reminders_send(relationship, site_url)
     return report
 
 

@@ -88,7 +88,9 @@ class CoachingRelationship(models.Model):
         "check-in cadence", max_length=16, choices=Cadence.choices, default=Cadence.FORTNIGHTLY
     )
     purpose_ciphertext = models.TextField(blank=True, editable=False)
-    purpose = EncryptedText("purpose_ciphertext")
+    # Bound to the coach and organisation. Not to the coachee: an invitation by email
+    # gains its coachee when they join, by a bulk update that does not re-encrypt.
+    purpose = EncryptedText("purpose_ciphertext", bind=("coach_id", "organisation_id"))
     created_at = models.DateTimeField(auto_now_add=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
@@ -170,9 +172,10 @@ class CoachingSession(models.Model):
     duration_minutes = models.PositiveSmallIntegerField()
     focus = models.CharField(max_length=32, choices=Focus.choices)
     agenda_ciphertext = models.TextField(blank=True, editable=False)
-    agenda = EncryptedText("agenda_ciphertext")
+    # Bound to the relationship, whose two parties are the readers.
+    agenda = EncryptedText("agenda_ciphertext", bind=("relationship_id",))
     summary_ciphertext = models.TextField(blank=True, editable=False)
-    summary = EncryptedText("summary_ciphertext")
+    summary = EncryptedText("summary_ciphertext", bind=("relationship_id",))
     # Bumped on each edit of the shared text, so two tabs cannot overwrite each other.
     version = models.PositiveIntegerField(default=1)
     created_by = models.ForeignKey(
@@ -321,7 +324,9 @@ class ActionItem(models.Model):
     )
     owner = models.CharField(max_length=8, choices=Owner.choices)
     text_ciphertext = models.TextField(editable=False)
-    text = EncryptedText("text_ciphertext")
+    # Bound to the relationship, which decides who reads it (`owner` only decides who
+    # ticks it off).
+    text = EncryptedText("text_ciphertext", bind=("relationship_id",))
     due_on = models.DateField(null=True, blank=True)
     done_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(

@@ -1,21 +1,29 @@
 import base64
+import io
+import json
 import os
 
 import pytest
 from allauth.mfa.models import Authenticator
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
 from privacy.encryption import REGISTRY, DecryptionError, key_id_of, newest_key_id
+from reflections.dimensions import DIMENSION_KEYS
+from reflections.models import CheckInResponse
 from relationships.models import ActionItem, CoachingRelationship, CoachingSession, Note, NoteDraft
 from tests.factories import (
     ActionItemFactory,
+    CheckInResponseFactory,
+    CheckInRoundFactory,
     NoteDraftFactory,
     NoteFactory,
     RelationshipFactory,
     SessionFactory,
 )
+from tests.helpers import text
 
 pytestmark = pytest.mark.django_db
 CANARY = "canary: my manager's drinking worries me"
@@ -157,3 +165,166 @@ def test_the_admin_never_shows_private_text_even_to_a_superuser(admin_client, ad
     assert admin_client.get("/admin/relationships/note/").status_code == 404
     assert admin_client.get("/admin/relationships/notedraft/").status_code == 404
     assert admin_client.get("/admin/relationships/actionitem/").status_code == 404
+
+
+# --- What each ciphertext is bound to (issue 13, item 6) -------------------------------
+
+
+def test_every_private_text_is_bound_to_its_owner_and_who_may_read_it():
+    bound = {(model.__name__, attribute.name): attribute.bind for model, attribute in REGISTRY}
+    assert bound == {
+        ("CoachingRelationship", "purpose"): ("coach_id", "organisation_id"),
+        ("CoachingSession", "agenda"): ("relationship_id",),
+        ("CoachingSession", "summary"): ("relationship_id",),
+        ("Note", "body"): ("author_id", "relationship_id", "visibility"),
+        ("NoteDraft", "body"): ("author_id",),
+        ("ActionItem", "text"): ("relationship_id",),
+        ("CheckInResponse", "comment"): ("respondent_id", "round_id", "shared"),
+        ("Reflection", "body"): ("author_id",),
+        ("IntegrityCheck", "ratings_json"): ("author_id",),
+    }
+
+
+def _flip_to_shared(response) -> None:
+    """What someone with write access to the database, but not the keys, would do."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE reflections_checkinresponse SET shared = %s WHERE id = %s",
+            [True, response.pk],
+        )
+
+
+@pytest.mark.parametrize("comment", ["Coachee-private-worry", ""])
+def test_attack_flipping_shared_in_the_database_discloses_nothing(client, relationship, comment):
+    coach, coachee = relationship.coach, relationship.coachee
+    round_ = CheckInRoundFactory(relationship=relationship)
+    CheckInResponseFactory(round=round_, respondent=coach, comment="Coach-shared-thought")
+    private = CheckInResponseFactory(
+        round=round_,
+        respondent=coachee,
+        shared=False,
+        comment=comment,
+        **dict.fromkeys(DIMENSION_KEYS, 1),
+    )
+    round_.closed_at = timezone.now()
+    round_.save()
+    pages = [
+        reverse("checkin_detail", args=[round_.public_id]),
+        reverse("relationship_detail", args=[relationship.public_id]),
+        reverse("relationship_trend", args=[relationship.public_id]),
+        reverse("integrity"),
+    ]
+    client.force_login(coach)
+
+    before = {url: text(client.get(url)) for url in pages}
+    export_before = json.loads(client.get(reverse("export_json")).content)
+    _flip_to_shared(private)
+    after = {url: client.get(url) for url in pages}
+    export_after = client.get(reverse("export_json"))
+    readable_after = client.get(reverse("export_html"))
+
+    assert CheckInResponse.objects.get(pk=private.pk).shared, "the flag did flip"
+    assert {url: r.status_code for url, r in after.items()} == dict.fromkeys(pages, 200)
+    for url in pages:
+        assert text(after[url]) == before[url], f"{url} shows the coach nothing new"
+    assert json.loads(export_after.content)["checkins"] == export_before["checkins"]
+    assert json.loads(export_after.content)["checkins"][0]["theirs"] is None
+    assert "Theirs (shared with me): —" in text(readable_after)
+    for response in [*after.values(), export_after, readable_after]:
+        assert "Coachee-private-worry" not in response.content.decode()
+
+    # The coachee's own pages say what happened instead of failing.
+    client.force_login(coachee)
+    own = client.get(pages[0])
+    assert own.status_code == 200
+    assert "altered outside Rapport, so your comment can't be shown" in text(own)
+    assert client.get(reverse("export_json")).status_code == 200
+
+
+def test_a_shared_answer_still_reaches_the_other_party(client, relationship):
+    """The seal must not hide what was shared honestly (the other side of the test above)."""
+    round_ = CheckInRoundFactory(relationship=relationship)
+    CheckInResponseFactory(round=round_, respondent=relationship.coach)
+    CheckInResponseFactory(
+        round=round_, respondent=relationship.coachee, comment="Openly-said", reliability=1
+    )
+    client.force_login(relationship.coach)
+
+    page = text(client.get(reverse("checkin_detail", args=[round_.public_id])))
+
+    assert "Openly-said" in page and "Sam Coachee rated it 1" in page
+
+
+def test_every_answer_is_sealed_even_without_a_comment():
+    response = CheckInResponseFactory(comment="")
+
+    assert response.comment_ciphertext.startswith("v1:")
+    assert CheckInResponse.objects.get().comment == ""
+
+
+def test_attack_session_text_moved_to_another_relationship_fails_to_decrypt():
+    session = SessionFactory(agenda=CANARY, summary=CANARY)
+    elsewhere = RelationshipFactory()
+
+    CoachingSession.objects.filter(pk=session.pk).update(relationship=elsewhere)
+    session.refresh_from_db()
+
+    with pytest.raises(DecryptionError):
+        session.agenda  # noqa: B018
+    with pytest.raises(DecryptionError):
+        session.summary  # noqa: B018
+
+
+def test_attack_action_item_text_moved_to_another_relationship_fails_to_decrypt():
+    item = ActionItemFactory(text=CANARY)
+    elsewhere = RelationshipFactory()
+
+    ActionItem.objects.filter(pk=item.pk).update(relationship=elsewhere)
+    item.refresh_from_db()
+
+    with pytest.raises(DecryptionError):
+        item.text  # noqa: B018
+
+
+def test_attack_checkin_comment_moved_to_another_respondent_fails_to_decrypt():
+    response = CheckInResponseFactory(comment=CANARY)
+    other = response.round.relationship.coachee
+
+    CheckInResponse.objects.filter(pk=response.pk).update(respondent=other)
+    response.refresh_from_db()
+
+    with pytest.raises(DecryptionError):
+        response.comment  # noqa: B018
+
+
+def test_attack_purpose_moved_to_another_coach_fails_to_decrypt():
+    relationship = RelationshipFactory(purpose=CANARY)
+    intruder = RelationshipFactory().coach
+
+    CoachingRelationship.objects.filter(pk=relationship.pk).update(coach=intruder)
+    relationship.refresh_from_db()
+
+    with pytest.raises(DecryptionError):
+        relationship.purpose  # noqa: B018
+
+
+def test_rotation_skips_and_reports_an_undecryptable_row_then_finishes(settings):
+    first = NoteFactory(body="First")
+    broken = NoteFactory(body=CANARY)
+    last = NoteFactory(body="Last")
+    Note.objects.filter(pk=broken.pk).update(visibility="shared")  # no longer decrypts
+    broken_ciphertext = broken.body_ciphertext
+    settings.RAPPORT_ENCRYPTION_KEYS = f"{_new_key()},{settings.RAPPORT_ENCRYPTION_KEYS}"
+    out, err = io.StringIO(), io.StringIO()
+
+    with pytest.raises(CommandError, match="1 private text"):
+        call_command("rotate_encryption_keys", stdout=out, stderr=err)
+
+    for note in (first, last):
+        note.refresh_from_db()
+        assert key_id_of(note.body_ciphertext) == newest_key_id(), "the rest were rotated"
+    assert (first.body, last.body) == ("First", "Last")
+    assert Note.objects.get(pk=broken.pk).body_ciphertext == broken_ciphertext, "left alone"
+    assert f"Skipped relationships.Note {broken.public_id} body" in err.getvalue()
+    assert "relationships.Note.body: 2 re-encrypted" in out.getvalue()
+    assert "drinking" not in out.getvalue() + err.getvalue()

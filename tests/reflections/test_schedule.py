@@ -8,10 +8,12 @@ from django.core.management import call_command
 from django.db import connection, connections
 from django.urls import reverse
 
-from reflections.models import CheckInReminder, CheckInRound
+from reflections.dimensions import DIMENSION_KEYS
+from reflections.models import CheckInReminder, CheckInResponse, CheckInRound
 from reflections.services import run_checkins
 from relationships.models import CoachingRelationship
 from tests.factories import CheckInResponseFactory, RelationshipFactory, SessionFactory
+from tests.helpers import text
 
 pytestmark = pytest.mark.django_db
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
@@ -177,3 +179,87 @@ def test_two_concurrent_runs_open_one_round_and_send_each_email_once(organisatio
     assert CheckInRound.objects.count() == len(relationships)
     assert CheckInReminder.objects.count() == 2 * len(relationships)
     assert len(mail.outbox) == 2 * len(relationships)
+
+
+def _checkin_page(client, round_) -> str:
+    return text(client.get(reverse("checkin_detail", args=[round_.public_id])))
+
+
+def _move_time_zone(client, user, zone):
+    response = client.post(
+        reverse("profile"), {"display_name": user.display_name, "time_zone": zone}
+    )
+    assert response.status_code == 302, "the profile form took the new time zone"
+
+
+def test_attack_coach_changes_time_zone_on_last_day_does_not_close_round_early(
+    client, relationship
+):
+    """The coach answers, then on the round's last day moves their profile to UTC+14,
+    where that day is already over. The round must stay open for the coachee and keep
+    the coach's answers hidden from them until it closes at its stored instant."""
+    _run(14)
+    round_ = CheckInRound.objects.get()  # last day Sunday 22 March, in UTC
+    coach, coachee = relationship.coach, relationship.coachee
+    with time_machine.travel(_at(15), tick=False):
+        client.force_login(coach)
+        client.post(
+            reverse("checkin_detail", args=[round_.public_id]),
+            {**dict.fromkeys(DIMENSION_KEYS, "2"), "comment": "Coach-verdict", "shared": "on"},
+        )
+    assert CheckInResponse.objects.filter(respondent=coach).exists()
+
+    with time_machine.travel(_at(20, hour=12), tick=False):  # noon UTC on the last day
+        _move_time_zone(client, coach, "Pacific/Kiritimati")  # already Monday 02:00 there
+        assert _run(20, hour=12).closed == 0, "the round is not closed early"
+        client.force_login(coachee)
+        page = _checkin_page(client, round_)
+        assert "I can rely on Casey Coach" in page, "the coachee still gets the form"
+        assert "Coach-verdict" not in page, "nothing is revealed early"
+        client.post(
+            reverse("checkin_detail", args=[round_.public_id]),
+            dict.fromkeys(DIMENSION_KEYS, "4"),
+        )
+    assert CheckInResponse.objects.filter(respondent=coachee).exists(), "the answer counted"
+    round_.refresh_from_db()
+    assert not round_.is_closed and not round_.coachee_missed
+
+
+def test_attack_coach_moves_time_zone_west_and_the_round_still_closes_on_time(client, relationship):
+    """Moving the other way does not keep a round open (and unrevealed) for longer."""
+    _run(14)
+    round_ = CheckInRound.objects.get()
+    with time_machine.travel(_at(20, hour=12), tick=False):
+        client.force_login(relationship.coach)
+        _move_time_zone(client, relationship.coach, "Pacific/Pago_Pago")  # UTC-11
+
+    assert _run(21, hour=1).closed == 1, "closed at the end of 22 March, as set when it opened"
+    with time_machine.travel(_at(21, hour=1), tick=False):
+        client.force_login(relationship.coachee)
+        page = _checkin_page(client, round_)
+    assert "This check-in closed on 22 March without your answer." in page
+
+
+def test_the_closing_day_is_shown_in_the_readers_own_time_zone(client, relationship):
+    _run(14)  # closes at midnight UTC after Sunday 22 March
+    round_ = CheckInRound.objects.get()
+    relationship.coachee.time_zone = "America/New_York"  # UTC-4 in late March
+    relationship.coachee.save()
+
+    with time_machine.travel(_at(15), tick=False):
+        client.force_login(relationship.coachee)
+        page = _checkin_page(client, round_)
+
+    assert "Open until Sunday 22 March, 19:59." in page
+
+
+def test_reminders_give_the_closing_time_in_the_recipients_own_time_zone(relationship, mailoutbox):
+    relationship.coachee.time_zone = "America/New_York"
+    relationship.coachee.save()
+
+    _run(14)
+
+    to_coachee = next(m for m in mailoutbox if m.to == [relationship.coachee.email])
+    to_coach = next(m for m in mailoutbox if m.to == [relationship.coach.email])
+    assert "open until Sunday 22 March, 19:59." in to_coachee.body
+    assert "open until Sunday 22 March, 23:59." in to_coach.body

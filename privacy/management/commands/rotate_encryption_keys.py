@@ -1,4 +1,4 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from privacy.encryption import newest_key_id
 from privacy.rotation import rotate_all
@@ -7,11 +7,25 @@ from privacy.rotation import rotate_all
 class Command(BaseCommand):
     help = (
         "Re-encrypt every private text under the newest key in RAPPORT_ENCRYPTION_KEYS. "
-        "Put the new key first, run this, then remove the old key."
+        "Put the new key first, run this, then remove the old key. Rows that cannot be "
+        "decrypted are skipped and listed (never their text); the command then exits non-zero."
     )
 
     def handle(self, *args, **options):
-        counts = rotate_all()
-        for label, count in counts.items():
+        report = rotate_all()
+        for label, count in report.counts.items():
             self.stdout.write(f"{label}: {count} re-encrypted")
+        if report.skipped:
+            for row in report.skipped:
+                self.stderr.write(
+                    self.style.WARNING(
+                        f"Skipped {row.model} {row.public_id} {row.field}: it cannot be "
+                        "decrypted with any key listed (key removed, or the row was altered)."
+                    )
+                )
+            # Finished the rest, but the old key must not be removed yet.
+            raise CommandError(
+                f"{len(report.skipped)} private text(s) could not be decrypted and are still "
+                "under an older key or unreadable; keep the old keys until they are dealt with."
+            )
         self.stdout.write(self.style.SUCCESS(f"Everything is now under key {newest_key_id()}."))
