@@ -1,6 +1,7 @@
 import uuid
 
 from django import forms
+from django.utils.html import format_html
 
 from reflections.dimensions import COMMENT_PROMPT, DIMENSIONS, SCALE
 from reflections.models import JournalSettings
@@ -37,9 +38,11 @@ class CheckInForm(forms.Form):
         }
         self.fields = {**answers, **self.fields}
         self.fields["shared"].label = self.fields["shared"].label.format(name=other_name)
-        self.fields["shared"].help_text = (
-            f"If you don't share, {other_name} never sees these answers. They still count, "
-            "anonymously, in your organisation's overall trends."
+        # The other person's name is text they typed: format_html escapes it.
+        self.fields["shared"].help_text = format_html(
+            "If you don't share, {} never sees these answers. They still count, "
+            "anonymously, in your organisation's overall trends.",
+            other_name,
         )
 
     def answers(self) -> dict[str, int]:

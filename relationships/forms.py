@@ -2,6 +2,7 @@ import uuid
 
 from django import forms
 from django.utils import timezone
+from django.utils.html import format_html
 
 from accounts.models import User
 from relationships.models import ActionItem, CoachingRelationship, CoachingSession, Note
@@ -120,9 +121,8 @@ class ActionItemForm(forms.Form):
             (ActionItem.Owner.COACH, f"{relationship.coach.name} (coach)"),
             (ActionItem.Owner.COACHEE, f"{relationship.coachee_label} (coachee)"),
         ]
-        # Who will read the text, said beside the field as for every private text.
-        self.fields[
-            "text"
-        ].help_text = (
-            f"Shared: {relationship.coach.name} and {relationship.coachee_label} both see it."
+        # Who will read the text, said beside the field as for every private text. The
+        # names are text their owners typed: format_html escapes them.
+        self.fields["text"].help_text = format_html(
+            "Shared: {} and {} both see it.", relationship.coach.name, relationship.coachee_label
         )
