@@ -58,7 +58,9 @@ def seed_demo() -> Organisation | None:
     it was created now, so other apps can add their part."""
     if Organisation.objects.filter(slug=DEMO_SLUG).exists():
         return None
-    organisation = Organisation.objects.create(name="Northwind (demo)", slug=DEMO_SLUG)
+    organisation = Organisation.objects.create(
+        name="Northwind (demo)", slug=DEMO_SLUG, email_domains="example.com"
+    )
     teams = {
         name: Team.objects.create(organisation=organisation, name=name)
         for name in ("Product", "Operations")

@@ -1,5 +1,9 @@
+import re
+import unicodedata
+
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
+from django.utils.html import format_html
 
 from accounts.models import (
     MIN_ANONYMITY_THRESHOLD,
@@ -12,18 +16,27 @@ from accounts.models import (
 from accounts.services import invitation_accept, organisation_create
 
 
+def validate_one_line(value: str) -> None:
+    """Names go into email subjects: a line break there is refused by the mail library
+    (an error page for whoever triggers the email), and no name needs one."""
+    if any(unicodedata.category(character) == "Cc" for character in value):
+        raise forms.ValidationError("Write the name on one line, without line breaks or tabs.")
+
+
 class SignupForm(AllauthSignupForm):
     """allauth's sign-up, plus a name and either an invitation or a new organisation."""
 
     display_name = forms.CharField(
         label="Your name",
         max_length=80,
+        validators=[validate_one_line],
         help_text="How you appear to the people you coach or are coached by.",
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     organisation_name = forms.CharField(
         label="Organisation name",
         max_length=120,
+        validators=[validate_one_line],
         help_text="You'll be its HR admin and can invite your colleagues.",
         widget=forms.TextInput(attrs={"autocomplete": "organization"}),
     )
@@ -34,9 +47,10 @@ class SignupForm(AllauthSignupForm):
         super().__init__(*args, **kwargs)
         if invitation is not None:
             del self.fields["organisation_name"]
-            self.fields[
-                "email"
-            ].help_text = f"Your invitation to {invitation.organisation} was sent to this address."
+            # format_html: the organisation's name is text its HR admin typed, never markup.
+            self.fields["email"].help_text = format_html(
+                "Your invitation to {} was sent to this address.", invitation.organisation
+            )
 
     def clean_email(self):
         email = super().clean_email()
@@ -62,7 +76,8 @@ class SignupForm(AllauthSignupForm):
 class OrganisationForm(forms.ModelForm):
     class Meta:
         model = Organisation
-        fields = ["name", "anonymity_threshold"]
+        fields = ["name", "anonymity_threshold", "email_domains"]
+        widgets = {"email_domains": forms.Textarea(attrs={"rows": 3})}
         error_messages = {
             "anonymity_threshold": {
                 "min_value": (
@@ -72,9 +87,31 @@ class OrganisationForm(forms.ModelForm):
             }
         }
 
+    def clean_name(self):
+        validate_one_line(self.cleaned_data["name"])
+        return self.cleaned_data["name"]
+
+    def clean_email_domains(self):
+        domains = []
+        for line in self.cleaned_data["email_domains"].splitlines():
+            domain = line.strip().lower().removeprefix("@")
+            if not domain:
+                continue
+            if not DOMAIN.fullmatch(domain):
+                raise forms.ValidationError(
+                    "Write one domain a line, like example.com (without a name or an @)."
+                )
+            if domain not in domains:
+                domains.append(domain)
+        return "\n".join(domains)
+
+
+# A host name with at least one dot: letters, digits and hyphens between the dots.
+DOMAIN = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
+
 
 class TeamForm(forms.Form):
-    name = forms.CharField(label="Team name", max_length=80)
+    name = forms.CharField(label="Team name", max_length=80, validators=[validate_one_line])
 
 
 class InvitationForm(forms.Form):
@@ -107,7 +144,8 @@ class MembershipForm(forms.Form):
 
 
 class ProfileForm(forms.Form):
-    display_name = forms.CharField(label="Your name", max_length=80)
+    display_name = forms.CharField(label="Your name", max_length=80, validators=[validate_one_line])
+
     time_zone = forms.ChoiceField(
         choices=TIME_ZONE_CHOICES,
         help_text="Dates and times in Rapport are shown in this time zone.",

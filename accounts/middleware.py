@@ -43,8 +43,8 @@ PRIVILEGED_PATHS = ("/organisation/", "/insights/", "/admin/")
 
 
 class PrivilegedNeedMFAMiddleware:
-    """HR admins and superusers set up two-factor authentication before they reach the
-    pages that only they can see (the organisation, HR insights, the admin)."""
+    """HR admins, staff and superusers set up two-factor authentication before they
+    reach the pages that only they can see (the organisation, HR insights, the admin)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -58,7 +58,8 @@ class PrivilegedNeedMFAMiddleware:
             and not Authenticator.objects.filter(
                 user=request.user, type=Authenticator.Type.TOTP
             ).exists()
-            and (request.user.is_superuser or _is_hr_admin(request.user))
+            # Anyone who can open the admin (staff, not only superusers) counts.
+            and (request.user.is_staff or request.user.is_superuser or _is_hr_admin(request.user))
         ):
             messages.warning(
                 request,

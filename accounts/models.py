@@ -1,4 +1,5 @@
 import hashlib
+import json
 import uuid
 import zoneinfo
 
@@ -76,7 +77,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def name(self) -> str:
         """The name people see: the display name, or the part of the email before the @."""
-        return self.display_name or self.email.split("@", 1)[0]
+        # Whitespace folded: a name stored with a line break must not break an email's
+        # subject line (or a page's layout).
+        return " ".join(self.display_name.split()) or self.email.split("@", 1)[0]
 
     def get_full_name(self):
         return self.name
@@ -98,6 +101,16 @@ class Organisation(models.Model):
             f"(never fewer than {MIN_ANONYMITY_THRESHOLD})."
         ),
     )
+    # One domain a line. A member may invite addresses here straight away; an invitation
+    # by a member to any other address waits for an HR admin's approval.
+    email_domains = models.TextField(
+        "email domains",
+        blank=True,
+        help_text=(
+            "One a line, like example.com. Members can invite people with these addresses "
+            "straight away; HR approves their invitations to any other address first."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -110,6 +123,13 @@ class Organisation(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def domains(self) -> list[str]:
+        return [line.strip().lower() for line in self.email_domains.splitlines() if line.strip()]
+
+    def has_domain_of(self, email: str) -> bool:
+        return email.rsplit("@", 1)[-1].strip().lower() in self.domains
 
 
 class TeamQuerySet(models.QuerySet):
@@ -183,10 +203,18 @@ class InvitationQuerySet(models.QuerySet):
             organisation__memberships__role=Membership.Role.HR_ADMIN,
         )
 
-    def pending(self):
+    def outstanding(self):
+        """Neither used, withdrawn nor lapsed: sent, or still waiting for HR's approval."""
         return self.filter(
             accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
         )
+
+    def pending(self):
+        """Sent and usable: its link works."""
+        return self.outstanding().filter(awaiting_approval=False)
+
+    def awaiting_approval(self):
+        return self.outstanding().filter(awaiting_approval=True)
 
     def with_token(self, token: str):
         return self.filter(token_hash=hash_invitation_token(token))
@@ -197,6 +225,7 @@ class Invitation(models.Model):
     link in the email is the only copy of the secret."""
 
     class Status(models.TextChoices):
+        AWAITING_APPROVAL = "awaiting_approval", "Waiting for approval"
         PENDING = "pending", "Pending"
         ACCEPTED = "accepted", "Accepted"
         EXPIRED = "expired", "Expired"
@@ -222,6 +251,9 @@ class Invitation(models.Model):
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # A member's invitation to an address outside the organisation's domains: no email
+    # goes out, and its link does not exist, until an HR admin approves it.
+    awaiting_approval = models.BooleanField(default=False)
 
     objects = InvitationQuerySet.as_manager()
 
@@ -239,11 +271,39 @@ class Invitation(models.Model):
             return self.Status.REVOKED
         if self.expires_at <= timezone.now():
             return self.Status.EXPIRED
+        if self.awaiting_approval:
+            return self.Status.AWAITING_APPROVAL
         return self.Status.PENDING
 
     @property
     def is_pending(self) -> bool:
         return self.status == self.Status.PENDING
+
+    @property
+    def is_awaiting_approval(self) -> bool:
+        return self.status == self.Status.AWAITING_APPROVAL
+
+    @property
+    def status_label(self) -> str:
+        return self.Status(self.status).label
+
+
+# What HR's audit log may hold: events about the organisation itself. Anything else
+# (a relationship starting or ending, someone downloading their own data, a password
+# change) is the business of the people it concerns, and never reaches HR.
+ORGANISATIONAL_ACTION_PREFIXES = (
+    "organisation.",
+    "team.",
+    "membership.",
+    "invitation.",
+    "insights.",
+    "admin.",
+    "account.deleted",
+)
+
+
+def is_organisational(action: str) -> bool:
+    return action.startswith(ORGANISATIONAL_ACTION_PREFIXES)
 
 
 class AuditEventQuerySet(models.QuerySet):
@@ -252,11 +312,20 @@ class AuditEventQuerySet(models.QuerySet):
         done to them (their account, their invitation, their relationships)."""
         return self.filter(models.Q(actor=user) | models.Q(subject=user))
 
-    def of_organisation_for_hr(self, user):
+    def organisational(self):
+        query = models.Q()
+        for prefix in ORGANISATIONAL_ACTION_PREFIXES:
+            query |= models.Q(action__startswith=prefix)
+        return self.filter(query)
+
+    def for_hr(self, user):
+        """HR's audit log: their own organisation's organisational events only. Older
+        relationship events still carry an organisation (rewriting them would break
+        the hash chain), so the allow-list of actions is what keeps them out."""
         return self.filter(
             organisation__memberships__user=user,
             organisation__memberships__role=Membership.Role.HR_ADMIN,
-        )
+        ).organisational()
 
 
 class AuditEvent(models.Model):
@@ -275,6 +344,9 @@ class AuditEvent(models.Model):
     action = models.CharField(max_length=64)
     target_type = models.CharField(max_length=64, blank=True)
     target_id = models.UUIDField(null=True, blank=True)
+    # Facts the action needs that may change later (a team's name when someone was
+    # moved out of it). Never private text.
+    details = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     previous_hash = models.CharField(max_length=64, blank=True)
     hash = models.CharField(max_length=64, blank=True)
@@ -297,17 +369,19 @@ class AuditEvent(models.Model):
 
     def compute_hash(self) -> str:
         # Identifiers that never change (public ids of people, not their names).
-        material = "|".join(
-            str(value)
-            for value in (
-                self.previous_hash,
-                self.organisation_id or "",
-                self.actor_id or "",
-                self.subject_id or "",
-                self.action,
-                self.target_type,
-                self.target_id or "",
-                self.created_at.isoformat(),
-            )
-        )
+        values = [
+            self.previous_hash,
+            self.organisation_id or "",
+            self.actor_id or "",
+            self.subject_id or "",
+            self.action,
+            self.target_type,
+            self.target_id or "",
+            self.created_at.isoformat(),
+        ]
+        if self.details:
+            # Only rows with details hash them, so rows written before the field
+            # existed keep the hash they were chained with.
+            values.append(json.dumps(self.details, sort_keys=True, separators=(",", ":")))
+        material = "|".join(str(value) for value in values)
         return hashlib.sha256(material.encode()).hexdigest()

@@ -2,6 +2,8 @@
 the whole use case: it validates, saves and sends what it must, in one transaction."""
 
 import secrets
+import threading
+import weakref
 from datetime import timedelta
 
 from django.conf import settings
@@ -23,6 +25,7 @@ from accounts.models import (
     Team,
     User,
     hash_invitation_token,
+    is_organisational,
 )
 
 # Sent inside the accepting transaction, with invitation= and user=.
@@ -57,13 +60,28 @@ def organisation_create(*, name: str, founder: User) -> Organisation:
 
 @transaction.atomic
 def organisation_update(
-    *, organisation: Organisation, name: str, anonymity_threshold: int, by: User | None = None
+    *,
+    organisation: Organisation,
+    name: str,
+    anonymity_threshold: int,
+    email_domains: str | None = None,
+    by: User | None = None,
 ) -> Organisation:
-    previous_threshold = Organisation.objects.get(pk=organisation.pk).anonymity_threshold
+    previous = Organisation.objects.get(pk=organisation.pk)
+    previous_threshold = previous.anonymity_threshold
     organisation.name = name.strip()
     organisation.anonymity_threshold = anonymity_threshold
+    if email_domains is not None:
+        organisation.email_domains = email_domains
     organisation.full_clean()  # never below the minimum of 3
-    organisation.save(update_fields=["name", "anonymity_threshold"])
+    organisation.save(update_fields=["name", "anonymity_threshold", "email_domains"])
+    if organisation.domains != previous.domains:
+        audit_record(
+            actor=by,
+            action="organisation.email_domains_changed",
+            target=organisation,
+            organisation=organisation,
+        )
     if anonymity_threshold != previous_threshold:
         direction = "raised" if anonymity_threshold > previous_threshold else "lowered"
         audit_record(
@@ -76,7 +94,7 @@ def organisation_update(
 
 
 @transaction.atomic
-def team_create(*, organisation: Organisation, name: str) -> Team:
+def team_create(*, organisation: Organisation, name: str, by: User | None = None) -> Team:
     name = name.strip()
     if (
         organisation.teams.annotate(lower_name=Lower("name"))
@@ -91,6 +109,13 @@ def team_create(*, organisation: Organisation, name: str) -> Team:
             team.save()
     except IntegrityError:  # two people created the same team at once
         raise ValidationError({"name": f"There is already a team called “{name}”."}) from None
+    audit_record(
+        actor=by,
+        action="team.created",
+        target=team,
+        organisation=organisation,
+        details={"team": team.name},
+    )
     return team
 
 
@@ -114,10 +139,25 @@ def membership_update(
                 }
             )
     role_changed = membership.role != role
+    previous_team = Membership.objects.select_related("team").get(pk=membership.pk).team
     membership.team = team
     membership.role = role
     membership.full_clean()
     membership.save(update_fields=["team", "role"])
+    if previous_team != team:
+        # Team moves change which groups HR's figures cover: who moved whom, from where
+        # to where, with the names as they were then.
+        audit_record(
+            actor=by,
+            action="membership.team_changed",
+            target=membership,
+            organisation=membership.organisation,
+            subject=membership.user,
+            details={
+                "from_team": previous_team.name if previous_team else None,
+                "to_team": team.name if team else None,
+            },
+        )
     if role_changed:
         audit_record(
             actor=by,
@@ -141,12 +181,21 @@ def invitation_create(
 ) -> tuple[Invitation, str]:
     """Invite someone by email. Returns the invitation and the token, which exists
     only in the email's link. A new invitation replaces a pending one to the same
-    address."""
+    address.
+
+    An HR admin's invitation goes out at once, and so does a member's to an address in
+    one of the organisation's email domains. A member's invitation to any other address
+    waits for an HR admin's approval (`invitation_approve`): until then no email is sent,
+    no link exists, and the token returned is empty."""
     email = email.strip().lower()
     if Membership.objects.filter(organisation=organisation, user__email__iexact=email).exists():
         raise ValidationError({"email": f"{email} is already a member of {organisation}."})
     if team is not None and team.organisation_id != organisation.pk:
         raise ValidationError({"team": "Choose a team from this organisation."})
+    inviter_is_hr = Membership.objects.filter(
+        user=invited_by, organisation=organisation, role=Membership.Role.HR_ADMIN
+    ).exists()
+    awaiting_approval = not inviter_is_hr and not organisation.has_domain_of(email)
     now = timezone.now()
     organisation.invitations.pending().filter(email__iexact=email).update(revoked_at=now)
     token = secrets.token_urlsafe(32)
@@ -156,31 +205,69 @@ def invitation_create(
         team=team,
         role=role,
         invited_by=invited_by,
+        # Waiting for approval: a hash of a token nobody holds, replaced on approval.
         token_hash=hash_invitation_token(token),
         expires_at=now + timedelta(days=settings.RAPPORT_INVITATION_DAYS),
+        awaiting_approval=awaiting_approval,
     )
     invitation.full_clean()
     invitation.save()
     audit_record(
-        actor=invited_by, action="invitation.created", target=invitation, organisation=organisation
+        actor=invited_by,
+        action="invitation.requested" if awaiting_approval else "invitation.created",
+        target=invitation,
+        organisation=organisation,
     )
+    if awaiting_approval:
+        return invitation, ""
+    _send_invitation(invitation, token=token, inviter=invited_by, site_url=site_url)
+    return invitation, token
+
+
+def _send_invitation(invitation: Invitation, *, token: str, inviter: User, site_url: str) -> None:
     accept_url = site_url.rstrip("/") + reverse("invitation_accept", args=[token])
-    context = {"invitation": invitation, "accept_url": accept_url, "inviter": invited_by}
+    context = {"invitation": invitation, "accept_url": accept_url, "inviter": inviter}
+    organisation_name = " ".join(invitation.organisation.name.split())  # one line
+    subject = f"{inviter.name} invited you to {organisation_name} on Rapport"
     # Sent after commit: a rolled-back invitation must not reach anyone's inbox.
     transaction.on_commit(
         lambda: send_mail(
-            subject=f"{invited_by.name} invited you to {organisation.name} on Rapport",
+            subject=subject,
             message=render_to_string("accounts/email/invitation.txt", context),
             from_email=None,
-            recipient_list=[email],
+            recipient_list=[invitation.email],
         )
     )
-    return invitation, token
+
+
+@transaction.atomic
+def invitation_approve(*, invitation: Invitation, by: User, site_url: str) -> str:
+    """An HR admin lets a member's invitation to an outside address go out: a fresh
+    token and a full invitation period from now. Returns the token."""
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if not invitation.is_awaiting_approval:
+        raise ValidationError("Only an invitation waiting for approval can be approved.")
+    token = secrets.token_urlsafe(32)
+    invitation.token_hash = hash_invitation_token(token)
+    invitation.expires_at = timezone.now() + timedelta(days=settings.RAPPORT_INVITATION_DAYS)
+    invitation.awaiting_approval = False
+    invitation.save(update_fields=["token_hash", "expires_at", "awaiting_approval"])
+    audit_record(
+        actor=by,
+        action="invitation.approved",
+        target=invitation,
+        organisation=invitation.organisation,
+    )
+    # The email says who asked: the member who invited them, as an unapproved one would.
+    _send_invitation(
+        invitation, token=token, inviter=invitation.invited_by or by, site_url=site_url
+    )
+    return token
 
 
 @transaction.atomic
 def invitation_revoke(*, invitation: Invitation, by: User | None = None) -> Invitation:
-    if not invitation.is_pending:
+    if not (invitation.is_pending or invitation.is_awaiting_approval):
         raise ValidationError("Only a pending invitation can be revoked.")
     invitation.revoked_at = timezone.now()
     invitation.save(update_fields=["revoked_at"])
@@ -210,6 +297,8 @@ def invitation_problem(invitation: Invitation | None, user: User | None = None) 
             return "This invitation was withdrawn. Ask your HR admin for a new one if you need it."
         case Invitation.Status.EXPIRED:
             return "This invitation has expired. Ask your HR admin to send you a new one."
+        case Invitation.Status.AWAITING_APPROVAL:
+            return "This invitation hasn't been approved yet. Ask your HR admin about it."
     if user is not None and user.is_authenticated:
         membership = Membership.objects.filter(user=user).select_related("organisation").first()
         if membership is not None and membership.organisation_id == invitation.organisation_id:
@@ -278,10 +367,22 @@ def profile_update(*, user: User, display_name: str, time_zone: str) -> User:
 
 
 def audit_record(
-    *, actor: User | None, action: str, target=None, organisation=None, subject=None
+    *,
+    actor: User | None,
+    action: str,
+    target=None,
+    organisation=None,
+    subject=None,
+    details: dict | None = None,
 ) -> AuditEvent:
     """Append an audit event, chained to the previous one by its hash. `target` is any
-    model with a public_id; no text of it is kept."""
+    model with a public_id; no text of it is kept. `details` holds facts the action
+    needs that may change later (never private text).
+
+    Only organisational events keep their organisation: a relationship ending, say, is
+    the two parties' business, so no organisation-wide query can find it."""
+    if not is_organisational(action):
+        organisation = None
     with transaction.atomic():
         # One writer at a time extends the chain (a row lock on PostgreSQL).
         last = AuditEvent.objects.select_for_update().order_by("-id").first()
@@ -293,6 +394,7 @@ def audit_record(
             target_type=target._meta.label_lower if target is not None else "",
             target_id=getattr(target, "public_id", None),
             previous_hash=last.hash if last else "",
+            details=details or {},
         )
         event.hash = event.compute_hash()
         event.save()
@@ -328,3 +430,131 @@ def member_set_active(*, membership: Membership, active: bool, by: User) -> Memb
         subject=user,
     )
     return membership
+
+
+# --- Telling people their credentials changed -----------------------------------------
+
+# kind → (email subject, what happened). Never private text: only the kind of change.
+CREDENTIAL_CHANGES = {
+    "password_changed": ("Your password was changed", "The password of your account was changed."),
+    "password_removed": ("Your password was removed", "The password of your account was removed."),
+    "email_changed": (
+        "Your email address was changed",
+        "The email address you sign in with was changed.",
+    ),
+    "email_added": (
+        "An email address was added to your account",
+        "An email address was added to your account.",
+    ),
+    "email_verified": (
+        "An email address on your account was verified",
+        "A new email address on your account was verified.",
+    ),
+    "email_removed": (
+        "An email address was removed from your account",
+        "An email address was removed from your account.",
+    ),
+    "mfa_added": (
+        "Two-factor authentication was set up",
+        "Two-factor authentication was set up on your account.",
+    ),
+    "mfa_removed": (
+        "Two-factor authentication was removed",
+        "Two-factor authentication was removed from your account.",
+    ),
+    "mfa_reset": (
+        "New recovery codes were made",
+        "New two-factor recovery codes were made for your account; the old ones no longer work.",
+    ),
+}
+
+# Who did it, as far as Rapport knows.
+CHANGED_BY = {
+    "signed_in": "It was done by someone signed in to your account.",
+    "reset_link": "It was done with a password-reset link sent to your email address.",
+    "confirmation_link": "It was done by opening a confirmation link sent to that address.",
+    None: (
+        "It was not done from your own account pages: for example, by an administrator "
+        "with access to the server."
+    ),
+}
+
+
+class _Notice:
+    """One email about one kind of change, sent once the change is committed."""
+
+    def __init__(self, *, user_id: int, kind: str, how: str | None, also_to: set[str]):
+        self.user_id, self.kind, self.how, self.also_to = user_id, kind, how, also_to
+        self.when = timezone.now()
+        self.cancelled = False
+
+
+# Notices waiting for their transaction to commit, per thread. Weak: a rolled-back
+# transaction drops its on-commit callbacks, and with them the notices.
+_pending = threading.local()
+
+
+def _pending_notices() -> weakref.WeakValueDictionary:
+    if not hasattr(_pending, "notices"):
+        _pending.notices = weakref.WeakValueDictionary()
+    return _pending.notices
+
+
+def credential_change_notify(
+    *, user: User, kind: str, how: str | None = None, also_to: tuple[str, ...] = ()
+) -> None:
+    """Email the person that their password, email addresses or second factor changed,
+    after commit, and record it in the audit log. The same change reported twice in
+    one transaction (by the User save and by allauth's signal) sends one email; the
+    signal's report of who did it wins."""
+    if kind not in CREDENTIAL_CHANGES:
+        raise ValueError(f"Unknown credential change {kind!r}.")
+    pending = _pending_notices()
+    notice = pending.get((user.pk, kind))
+    if notice is not None:
+        notice.how = how or notice.how
+        notice.also_to |= set(also_to)
+        return
+    notice = _Notice(user_id=user.pk, kind=kind, how=how, also_to=set(also_to))
+    pending[(user.pk, kind)] = notice
+    audit_record(actor=None, action=f"account.{kind}", subject=user)
+    transaction.on_commit(lambda: _deliver(notice))
+
+
+def credential_notices_cancel(*, user: User) -> None:
+    """The account is being anonymised (deleted by its owner): nothing more to tell."""
+    for (user_id, _kind), notice in list(_pending_notices().items()):
+        if user_id == user.pk:
+            notice.cancelled = True
+
+
+def _deliverable(address: str) -> bool:
+    # .invalid never delivers (RFC 2606): anonymised accounts use it.
+    return bool(address) and not address.lower().endswith(".invalid")
+
+
+def _deliver(notice: _Notice) -> None:
+    _pending_notices().pop((notice.user_id, notice.kind), None)
+    if notice.cancelled:
+        return
+    user = User.objects.filter(pk=notice.user_id).first()
+    if user is None:
+        return
+    recipients = sorted({a.lower() for a in {user.email, *notice.also_to} if _deliverable(a)})
+    if not recipients:
+        return
+    subject, what = CREDENTIAL_CHANGES[notice.kind]
+    site = settings.RAPPORT_SITE_URL.rstrip("/")
+    context = {
+        "what": what,
+        "when": notice.when,
+        "who": CHANGED_BY.get(notice.how, CHANGED_BY[None]),
+        "reset_url": site + reverse("account_reset_password"),
+        "activity_url": site + reverse("my_activity"),
+    }
+    send_mail(
+        subject=f"[Rapport] {subject}",
+        message=render_to_string("accounts/email/credential_changed.txt", context),
+        from_email=None,
+        recipient_list=recipients,
+    )

@@ -17,6 +17,11 @@ urlpatterns = [
         name="invitation_revoke",
     ),
     path(
+        "organisation/invitations/<uuid:public_id>/approve/",
+        views.invitation_approve_view,
+        name="invitation_approve",
+    ),
+    path(
         "organisation/members/<uuid:public_id>/active/",
         views.member_active_view,
         name="member_active",

@@ -15,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from accounts.audit_words import describe
 from accounts.forms import (
     InvitationForm,
     MembershipForm,
@@ -27,6 +28,7 @@ from accounts.selectors import membership_of, organisation_overview
 from accounts.services import (
     InvitationError,
     invitation_accept,
+    invitation_approve,
     invitation_create,
     invitation_problem,
     invitation_revoke,
@@ -242,7 +244,9 @@ def team_create_view(request):
     form = TeamForm(request.POST, prefix="team")
     if form.is_valid():
         try:
-            team = team_create(organisation=membership.organisation, **form.cleaned_data)
+            team = team_create(
+                organisation=membership.organisation, by=request.user, **form.cleaned_data
+            )
         except ValidationError as error:
             apply_validation_error(form, error)
         else:
@@ -295,6 +299,25 @@ def invitation_revoke_view(request, public_id):
 
 
 @require_POST
+def invitation_approve_view(request, public_id):
+    membership = _hr_membership(request)
+    invitation = scoped_get_or_404(
+        request, Invitation.objects.managed_by(request.user), public_id=public_id
+    )
+    try:
+        invitation_approve(
+            invitation=invitation, by=request.user, site_url=request.build_absolute_uri("/")
+        )
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, f"Invitation approved and sent to {invitation.email}.")
+    if request.htmx:
+        return _organisation_page(request, membership, partial="invitations")
+    return redirect("organisation")
+
+
+@require_POST
 def membership_update_view(request, public_id):
     membership = _hr_membership(request)
     member = scoped_get_or_404(
@@ -331,15 +354,20 @@ AUDIT_PAGE_SIZE = 200
 @require_GET
 def organisation_audit(request):
     membership = _hr_membership(request)
+    # Organisational events only: relationship events belong to the two parties.
     events = (
-        AuditEvent.objects.filter(organisation=membership.organisation)
+        AuditEvent.objects.for_hr(request.user)
         .select_related("actor", "subject")
         .order_by("-id")[:AUDIT_PAGE_SIZE]
     )
     return render(
         request,
         "accounts/audit.html",
-        {"events": events, "heading": f"Audit log of {membership.organisation}", "for_hr": True},
+        {
+            "events": _in_words(events, request.user),
+            "heading": f"Audit log of {membership.organisation}",
+            "for_hr": True,
+        },
     )
 
 
@@ -353,8 +381,19 @@ def my_activity(request):
     return render(
         request,
         "accounts/audit.html",
-        {"events": events, "heading": "Activity about you", "for_hr": False},
+        {
+            "events": _in_words(events, request.user),
+            "heading": "Activity about you",
+            "for_hr": False,
+        },
     )
+
+
+def _in_words(events, viewer) -> list[dict]:
+    return [
+        {"created_at": event.created_at, "sentence": describe(event, viewer=viewer)}
+        for event in events
+    ]
 
 
 # --- Error pages --------------------------------------------------------------------------

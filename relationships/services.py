@@ -97,7 +97,7 @@ def relationship_invite(
     if coachee is None:
         # Reuse a pending invitation (HR's, say) rather than replace it: a coach must
         # not be able to revoke or downgrade someone else's invitation.
-        invitation = organisation.invitations.pending().filter(email__iexact=email).first()
+        invitation = organisation.invitations.outstanding().filter(email__iexact=email).first()
         if invitation is None:
             invitation, _token = invitation_create(
                 organisation=organisation,

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.access import scoped_get_or_404
@@ -117,6 +118,7 @@ def relationship_list(request):
 
 
 @require_http_methods(["GET", "POST"])
+@sensitive_post_parameters()
 def relationship_invite(request):
     if not hasattr(request.user, "membership"):
         messages.error(request, "Join an organisation before inviting a coachee.")
@@ -134,10 +136,19 @@ def relationship_invite(request):
         except ValidationError as error:
             apply_validation_error(form, error)
         else:
-            messages.success(
-                request,
-                f"Invitation sent to {relationship.coachee_label}. You'll see their answer here.",
-            )
+            if relationship.invitation and relationship.invitation.awaiting_approval:
+                messages.success(
+                    request,
+                    f"{relationship.coachee_label} is outside your organisation's email "
+                    "domains, so an HR admin approves the invitation before it is sent. "
+                    "You'll see their answer here.",
+                )
+            else:
+                messages.success(
+                    request,
+                    f"Invitation sent to {relationship.coachee_label}. "
+                    "You'll see their answer here.",
+                )
             return redirect("relationship_detail", public_id=relationship.public_id)
     return render(request, "relationships/relationship_invite.html", {"form": form})
 
@@ -230,6 +241,7 @@ def _session_form_context(request, relationship, form, *, session=None):
 
 
 @require_http_methods(["GET", "POST"])
+@sensitive_post_parameters()
 def session_create(request, public_id):
     relationship = _relationship(request, public_id)
     if request.method == "GET" or "refresh_agenda" in request.POST:
@@ -295,6 +307,7 @@ def session_detail(request, public_id):
 
 
 @require_http_methods(["GET", "POST"])
+@sensitive_post_parameters()
 def session_edit(request, public_id):
     session = _session(request, public_id)
     relationship = session.relationship
@@ -361,6 +374,7 @@ def _notes_region(request, relationship, session, form):
 
 
 @require_http_methods(["GET", "POST"])
+@sensitive_post_parameters()
 def note_create(request, public_id):
     relationship = _relationship(request, public_id)
     if request.method == "GET":
@@ -410,6 +424,7 @@ def note_create(request, public_id):
 
 
 @require_http_methods(["GET", "POST"])
+@sensitive_post_parameters()
 def note_edit(request, public_id):
     note = scoped_get_or_404(
         request,
@@ -488,6 +503,7 @@ def note_delete(request, public_id):
 
 
 @require_POST
+@sensitive_post_parameters()
 def note_draft(request, public_id):
     """Autosave (htmx): keeps what the person is typing as a private draft."""
     relationship = _relationship(request, public_id)
@@ -525,6 +541,7 @@ def note_draft(request, public_id):
 
 
 @require_POST
+@sensitive_post_parameters()
 def action_item_create(request, public_id):
     relationship = _relationship(request, public_id)
     session = _optional_session(request, relationship, request.POST.get("session"))

@@ -47,6 +47,8 @@ class OrganisationFactory(DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"Organisation {n}")
     slug = factory.Sequence(lambda n: f"organisation-{n}")
+    # The factories' people have addresses here: members invite them without approval.
+    email_domains = "example.com"
 
 
 class TeamFactory(DjangoModelFactory):

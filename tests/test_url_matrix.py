@@ -160,7 +160,17 @@ EXPECTED = {
         by_id("invitation"),
         {"GET": statuses(405), "POST": hr_only(302), "POST_HX": hr_only(200)},
     ),
+    # The world's invitation was sent already: a message saying so, then back.
+    "invitation_approve": (
+        by_id("invitation"),
+        {"GET": statuses(405), "POST": hr_only(302), "POST_HX": hr_only(200)},
+    ),
     "membership_update": (by_id("membership"), {"GET": statuses(405), "POST": hr_only(200)}),
+    # Nobody sets another person's password through the web, superusers included.
+    "accounts_user_password_change": (
+        lambda ids: {"id": 1},
+        {"GET": statuses(404, anonymous=404), "POST": statuses(404, anonymous=404)},
+    ),
     "relationship_list": (None, {"GET": statuses(200), "POST": statuses(405)}),
     # A superuser outside any organisation is sent home to join one first.
     "relationship_invite": (

@@ -405,8 +405,10 @@ def test_hr_journey(browser: Browser, live_server, javascript, viewport):
     _open_nav(hr, "Organisation")
     page.get_by_role("link", name="Audit log").click()
     expect(page.get_by_role("heading", name="Audit log")).to_be_visible()
-    expect(page.get_by_text("invitation.created").first).to_be_visible()
-    expect(page.get_by_text("insights.exported").first).to_be_visible()
+    expect(page.get_by_text("You sent an invitation to join").first).to_be_visible()
+    expect(
+        page.get_by_text("You downloaded the anonymous trends as a spreadsheet").first
+    ).to_be_visible()
     hr.look("audit-log")
     assert AuditEvent.objects.filter(action="insights.exported").exists()
 
