@@ -12,9 +12,10 @@ from allauth.mfa.models import Authenticator
 from allauth.usersessions.models import UserSession
 from django.contrib.sessions.models import Session
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import AuditEvent, Membership, User
+from accounts.models import AuditEvent, Invitation, Membership, User
 from accounts.services import audit_record
 from reflections.dimensions import DIMENSIONS
 from reflections.models import (
@@ -34,6 +35,9 @@ from relationships.models import (
     Note,
     NoteDraft,
 )
+
+# What a deleted person's address becomes wherever it stays behind (invitations).
+DELETED_EMAIL = "former-member@deleted.invalid"
 
 
 def _answers(response) -> dict:
@@ -60,11 +64,11 @@ def data_export(user: User) -> dict:
                 "relationship": str(round_.relationship.public_id),
                 "opens_on": round_.opens_on.isoformat(),
                 "mine": _answers(view.mine)
-                | {"comment": view.mine.comment, "shared": view.mine.shared}
+                | {"comment": view.mine_comment, "shared": view.mine.shared}
                 if view.mine
                 else None,
                 # The other person's answers only if revealed and they chose to share.
-                "theirs": _answers(view.theirs_visible) | {"comment": view.theirs_visible.comment}
+                "theirs": _answers(view.theirs_visible) | {"comment": view.theirs_comment}
                 if view.theirs_visible
                 else None,
             }
@@ -177,6 +181,13 @@ def account_delete(*, user: User) -> None:
     Authenticator.objects.filter(user=user).delete()
     EmailAddress.objects.filter(user=user).delete()
     Membership.objects.filter(user=user).delete()
+    # HR's list of invitations would otherwise keep the address of someone who left.
+    Invitation.objects.filter(Q(email__iexact=user.email) | Q(accepted_by=user)).update(
+        email=DELETED_EMAIL
+    )
+    CoachingRelationship.objects.filter(invited_email__iexact=user.email).update(
+        invited_email=DELETED_EMAIL
+    )
     user.email = f"deleted-{uuid.uuid4().hex}@deleted.invalid"
     user.display_name = "Former member"
     user.is_active = False

@@ -10,6 +10,7 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.access import scoped_get_or_404
@@ -62,6 +63,7 @@ def _context(request, round_, form=None, step=None):
 
 
 @require_http_methods(["GET", "POST"])
+@sensitive_post_parameters()
 def checkin_detail(request, public_id):
     round_ = _round(request, public_id)
     if request.method == "GET":
@@ -91,6 +93,7 @@ def checkin_detail(request, public_id):
 
 
 @require_http_methods(["GET", "POST"])
+@sensitive_post_parameters()
 def checkin_step(request, public_id):
     """htmx: the same form, one statement at a time, carrying what was entered."""
     round_ = _round(request, public_id)
@@ -190,6 +193,7 @@ def journal(request):
 
 
 @require_http_methods(["GET", "POST"])
+@sensitive_post_parameters()
 def reflection_create_view(request):
     if request.method == "GET":
         # From a prompt on a relationship page: the prompt and relationship come filled in.
@@ -225,6 +229,7 @@ def reflection_create_view(request):
 
 
 @require_http_methods(["GET", "POST"])
+@sensitive_post_parameters()
 def reflection_edit(request, public_id):
     reflection = scoped_get_or_404(
         request, Reflection.objects.visible_to(request.user), public_id=public_id
@@ -325,6 +330,7 @@ def journal_export(request):
 
 
 @require_http_methods(["GET", "POST"])
+@sensitive_post_parameters()
 def integrity(request):
     form = IntegrityCheckForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -192,6 +192,10 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# 500 emails and the debug page show no POST value and no local variable (note bodies,
+# comments): see config.errors.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "config.errors.PrivateTextReporterFilter"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

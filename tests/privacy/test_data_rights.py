@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from accounts.models import AuditEvent, Membership
+from accounts.models import AuditEvent, Invitation, Membership, User
 from reflections.models import CheckInResponse, Reflection
 from relationships.models import CoachingRelationship, CoachingSession, Note, NoteDraft
 from tests.factories import (
@@ -17,7 +17,7 @@ from tests.factories import (
     ReflectionFactory,
     SessionFactory,
 )
-from tests.helpers import text
+from tests.helpers import links_in_last_email, path_of, text
 
 pytestmark = pytest.mark.django_db
 
@@ -189,3 +189,34 @@ def test_a_password_change_ends_the_persons_other_sessions(member):
 
     assert laptop.get(reverse("home")).status_code == 200, "the session that changed it stays"
     assert phone.get(reverse("home")).status_code == 302, "every other session ends"
+
+
+def test_attack_a_deleted_persons_address_stays_in_hrs_invitation_list(
+    hr_client, organisation, django_capture_on_commit_callbacks
+):
+    """They joined through an invitation; HR's list of invitations showed their email
+    address long after they deleted their account."""
+    with django_capture_on_commit_callbacks(execute=True):
+        hr_client.post(
+            reverse("invitation_create"),
+            {"invite-email": "leaver@example.com", "invite-role": "member", "invite-team": ""},
+        )
+    newcomer = Client()
+    newcomer.post(path_of(links_in_last_email("leaver@example.com")[0]))
+    newcomer.post(
+        reverse("account_signup"),
+        {
+            "display_name": "Lee Leaver",
+            "email": "leaver@example.com",
+            "password1": TEST_PASSWORD,
+            "password2": TEST_PASSWORD,
+        },
+    )
+    leaver = User.objects.get(email="leaver@example.com")
+    assert "leaver@example.com" in text(hr_client.get(reverse("organisation")))
+
+    _delete(Client(), leaver)
+
+    page = text(hr_client.get(reverse("organisation")))
+    assert "leaver@example.com" not in page
+    assert not Invitation.objects.filter(email__iexact="leaver@example.com").exists()
