@@ -11,6 +11,7 @@ import random
 import sys
 import time
 import uuid
+import zoneinfo
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
@@ -27,7 +28,7 @@ from accounts.models import Membership, Organisation, Team, User
 from privacy.encryption import encrypt
 from reflections import rollups
 from reflections.dimensions import DIMENSION_KEYS
-from reflections.models import CheckInResponse, CheckInRound, Reflection
+from reflections.models import CheckInResponse, CheckInRound, Reflection, end_of_day
 from reflections.services import ROUND_WINDOW_DAYS
 from relationships.models import ActionItem, CoachingRelationship, CoachingSession, Note
 
@@ -36,6 +37,7 @@ COACH_EMAIL = "coach@bench.example"
 COACHEE_EMAIL = "coachee@bench.example"
 HR_EMAIL = "hr@bench.example"
 ORGANISATION_SLUG = "bench-organisation"
+TIME_ZONE = "Europe/London"  # everyone's, so the coaches' clocks too
 
 
 @dataclass(frozen=True)
@@ -166,7 +168,7 @@ def _encrypted(model, attribute: str, public_id, text: str, **bound) -> str:
     """The ciphertext production would store for `text` on that row."""
     descriptor = model.__dict__[attribute]
     row = SimpleNamespace(_meta=model._meta, public_id=public_id, **bound)
-    if not text:
+    if not text and not descriptor.seal_empty:
         return ""
     return encrypt(text, associated_data=descriptor.associated_data(row))
 
@@ -223,7 +225,7 @@ def seed(scale: Scale, *, progress: bool = True, today: date | None = None) -> S
                 email,
                 f"Member {n + 1}",
                 password,
-                "Europe/London",
+                TIME_ZONE,
                 False,
                 False,
                 True,
@@ -310,6 +312,8 @@ def seed(scale: Scale, *, progress: bool = True, today: date | None = None) -> S
                     "purpose",
                     public_id,
                     "Grow into leading the platform team.",
+                    coach_id=coach,
+                    organisation_id=organisation.pk,
                 ),
                 accepted_at - timedelta(days=2),
                 accepted_at,
@@ -332,8 +336,20 @@ def seed(scale: Scale, *, progress: bool = True, today: date | None = None) -> S
                     held_on,
                     rng.choice([30, 45, 60]),
                     rng.choice(CoachingSession.Focus.values),
-                    _encrypted(CoachingSession, "agenda", session_public, rng.choice(AGENDAS)),
-                    _encrypted(CoachingSession, "summary", session_public, rng.choice(SUMMARIES)),
+                    _encrypted(
+                        CoachingSession,
+                        "agenda",
+                        session_public,
+                        rng.choice(AGENDAS),
+                        relationship_id=relationship_id,
+                    ),
+                    _encrypted(
+                        CoachingSession,
+                        "summary",
+                        session_public,
+                        rng.choice(SUMMARIES),
+                        relationship_id=relationship_id,
+                    ),
                     1,
                     coach,
                     created,
@@ -379,7 +395,13 @@ def seed(scale: Scale, *, progress: bool = True, today: date | None = None) -> S
                     relationship_id,
                     session_id,
                     owner,
-                    _encrypted(ActionItem, "text", item_public, rng.choice(ITEMS)),
+                    _encrypted(
+                        ActionItem,
+                        "text",
+                        item_public,
+                        rng.choice(ITEMS),
+                        relationship_id=relationship_id,
+                    ),
                     due_on,
                     _at(due_on, rng)
                     if due_on < today - timedelta(days=7) and rng.random() < 0.9
@@ -422,17 +444,27 @@ def seed(scale: Scale, *, progress: bool = True, today: date | None = None) -> S
                 level = trust[respondent] + drift * week
                 response_public = uuid.uuid4()
                 comment = rng.choice(COMMENTS) if rng.random() < 0.15 else ""
+                # Drawn in the same order as before, so a seed still makes the same data.
+                answers = [
+                    max(1, min(5, round(level + rng.uniform(-0.7, 0.7)))) for _ in DIMENSION_KEYS
+                ]
+                shared = rng.random() < 0.9
                 response_rows.append(
                     (
                         response_public,
                         round_id,
                         respondent,
-                        *[
-                            max(1, min(5, round(level + rng.uniform(-0.7, 0.7))))
-                            for _ in DIMENSION_KEYS
-                        ],
-                        _encrypted(CheckInResponse, "comment", response_public, comment),
-                        rng.random() < 0.9,
+                        *answers,
+                        _encrypted(
+                            CheckInResponse,
+                            "comment",
+                            response_public,
+                            comment,
+                            respondent_id=respondent,
+                            round_id=round_id,
+                            shared=shared,
+                        ),
+                        shared,
                         min(_at(answered_on, rng), now),
                     )
                 )
@@ -443,6 +475,7 @@ def seed(scale: Scale, *, progress: bool = True, today: date | None = None) -> S
                     relationship_id,
                     opens_on,
                     closes_on,
+                    end_of_day(closes_on, zoneinfo.ZoneInfo(TIME_ZONE)),
                     None if is_open else _at(closes_on + timedelta(days=1), rng),
                     missed[coach] and not is_open,
                     missed[coachee] and not is_open,
@@ -532,6 +565,7 @@ def seed(scale: Scale, *, progress: bool = True, today: date | None = None) -> S
             "relationship",
             "opens_on",
             "closes_on",
+            "closes_at",
             "closed_at",
             "coach_missed",
             "coachee_missed",

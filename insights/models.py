@@ -1,10 +1,14 @@
-"""Anonymised rollups for HR. These tables hold counts and sums only: no user,
-relationship or response id. This app must never import the models that hold
+"""HR's published months. A month is computed once, when it has closed, and stored here:
+the groups, their labels as they were then, every suppression decision and the figures
+shown. Nothing later (team moves, leavers, a new threshold, a rebuild) rewrites it.
+These tables hold shown figures only: no user, relationship or response id, and
+nothing at all for a suppressed cell. This app must never import the models that hold
 private text (an import-linter contract in CI enforces it)."""
 
 from django.db import models
+from django.utils import timezone
 
-from accounts.models import Organisation, Team
+from accounts.models import Organisation
 
 
 class Perspective(models.TextChoices):
@@ -12,61 +16,54 @@ class Perspective(models.TextChoices):
     COACH_ABOUT_COACHEE = "coach_about_coachee", "Coaches about their coachees"
 
 
-class TrustRollup(models.Model):
-    """One cell: an organisation (team None) or one team, one calendar month, one
-    dimension, one perspective."""
-
+class PublishedMonth(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
-    team = models.ForeignKey(
-        Team, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    period = models.DateField(help_text="The first day of the (UTC) calendar month.")
+    threshold = models.PositiveSmallIntegerField(help_text="The organisation's k at the time.")
+    small_team_count = models.PositiveIntegerField(
+        default=0, help_text="Teams folded into “Other teams” for having fewer than k members."
     )
-    period = models.DateField(help_text="The first day of the month.")
-    dimension = models.CharField(max_length=32)
-    perspective = models.CharField(max_length=24, choices=Perspective.choices)
-    respondents = models.PositiveIntegerField(default=0)
-    answer_sum = models.PositiveIntegerField(default=0)
-    answer_count = models.PositiveIntegerField(default=0)
+    published_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            # Two runs publishing the same month at once: the database refuses the second.
+            models.UniqueConstraint(fields=["organisation", "period"], name="one_published_month")
+        ]
+
+    def __str__(self):
+        return f"{self.period:%Y-%m} published"
+
+
+class PublishedCell(models.Model):
+    """One figure of a published month: a trust mean (group × perspective × dimension or
+    "overall") or an activity figure (group "Whole organisation", no perspective)."""
+
+    month = models.ForeignKey(PublishedMonth, on_delete=models.CASCADE, related_name="cells")
+    position = models.PositiveSmallIntegerField(help_text="The group's place in the table.")
+    group = models.CharField(max_length=120, help_text="The group's name when published.")
+    perspective = models.CharField(max_length=24, blank=True)
+    measure = models.CharField(max_length=32, help_text="overall, a dimension or an activity.")
+    value = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    respondents = models.PositiveIntegerField(null=True, blank=True)
+    reason = models.CharField(max_length=120, blank=True, help_text="Why it is not shown.")
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["organisation", "team", "period", "dimension", "perspective"],
-                name="one_trust_cell",
+                fields=["month", "group", "perspective", "measure"], name="one_published_cell"
             ),
-            models.UniqueConstraint(
-                fields=["organisation", "period", "dimension", "perspective"],
-                condition=models.Q(team__isnull=True),
-                name="one_organisation_trust_cell",
-            ),
-        ]
-        indexes = [models.Index(fields=["organisation", "period"])]
-
-    def __str__(self):
-        return f"{self.period:%Y-%m} {self.dimension} {self.perspective}"
-
-
-class ActivityRollup(models.Model):
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
-    team = models.ForeignKey(
-        Team, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
-    )
-    period = models.DateField()
-    active_relationships = models.PositiveIntegerField(default=0)
-    sessions_held = models.PositiveIntegerField(default=0)
-    rounds_answered = models.PositiveIntegerField(default=0)
-    rounds_missed = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["organisation", "team", "period"], name="one_activity_cell"
-            ),
-            models.UniqueConstraint(
-                fields=["organisation", "period"],
-                condition=models.Q(team__isnull=True),
-                name="one_organisation_activity_cell",
+            # A suppressed cell keeps no figure at all, not even in the database.
+            models.CheckConstraint(
+                condition=models.Q(reason="")
+                | models.Q(value__isnull=True, respondents__isnull=True),
+                name="suppressed_cell_has_no_figure",
             ),
         ]
 
     def __str__(self):
-        return f"{self.period:%Y-%m} activity"
+        return f"{self.group} {self.perspective} {self.measure}"
+
+    @property
+    def suppressed(self) -> bool:
+        return bool(self.reason)

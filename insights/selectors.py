@@ -1,21 +1,27 @@
-"""HR's dashboard: fixed groupings (the organisation and its teams, by calendar month),
-closed months only, every cell checked against the organisation's k."""
+"""HR's dashboard: published months only, exactly as they were stored when each month
+closed (insights.services). Nothing is computed here but layout, so a team move, a
+leaver or a new threshold cannot change what a month shows."""
 
-from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.db.models import Count
 from django.utils import timezone
 
 from accounts.models import Organisation
-from insights.models import ActivityRollup, Perspective, TrustRollup
-from insights.suppression import Cell, suppress
+from insights.models import Perspective, PublishedCell, PublishedMonth
+from insights.services import (
+    ACTIVE_RELATIONSHIPS,
+    OTHER_TEAMS,
+    OVERALL,
+    PARTICIPATION,
+    PERSPECTIVES,
+    SESSIONS_HELD,
+    WHOLE_ORGANISATION,
+)
 from reflections.charts import trend_chart
 from reflections.dimensions import DIMENSIONS
 
-OTHER_TEAMS = "Other teams and people without a team"
-PERSPECTIVES = [Perspective.COACHEE_ABOUT_COACH, Perspective.COACH_ABOUT_COACHEE]
+__all__ = ["OTHER_TEAMS", "PERSPECTIVES", "closed_months", "dashboard"]
 
 
 def closed_months(today: date, count: int = 12) -> list[date]:
@@ -29,24 +35,55 @@ def closed_months(today: date, count: int = 12) -> list[date]:
 
 
 @dataclass
+class Figure:
+    """One published cell as shown: a mean (or an activity figure) and its group size,
+    or the reason it is not shown. A figure nobody published is blank."""
+
+    label: str
+    mean: float | int | None = None
+    respondents: int | None = None
+    suppressed: bool = False
+    reason: str = ""
+    published: bool = False  # False: nobody answered, or the month is not published
+
+    @property
+    def value(self):
+        return self.mean
+
+
+@dataclass
+class TeamRow:
+    label: str
+    cells: dict  # perspective -> Figure
+
+
+@dataclass
 class MonthRow:
     period: date
-    cells: dict  # perspective -> Cell
-    dimensions: dict  # (perspective, dimension key) -> Cell
-    participation: float | None
-    active_relationships: int
-    sessions_held: int
+    published: bool = False
+    cells: dict = field(default_factory=dict)  # perspective -> Figure
+    dimensions: dict = field(default_factory=dict)  # (perspective, dimension key) -> Figure
+    teams: list = field(default_factory=list)  # TeamRow, in the published order
+    activity: dict = field(default_factory=dict)  # measure -> Figure
+    small_team_count: int = 0
+    threshold: int | None = None
 
     @property
     def gap(self) -> float | None:
         a, b = (self.cells[p].mean for p in PERSPECTIVES)
         return None if a is None or b is None else round(a - b, 2)
 
+    @property
+    def participation(self) -> Figure:
+        return self.activity[PARTICIPATION]
 
-@dataclass
-class TeamRow:
-    label: str
-    cells: dict  # perspective -> Cell
+    @property
+    def active_relationships(self) -> Figure:
+        return self.activity[ACTIVE_RELATIONSHIPS]
+
+    @property
+    def sessions_held(self) -> Figure:
+        return self.activity[SESSIONS_HELD]
 
 
 @dataclass
@@ -56,92 +93,58 @@ class TrendPoint:
     theirs: float | None
 
 
-def _blank(label):
-    return {"label": label, "respondents": 0, "answer_sum": 0, "answer_count": 0}
+def _number(value, perspective):
+    """Means as before (3.4), activity figures as whole numbers."""
+    if value is None:
+        return None
+    return float(value) if perspective else int(value)
+
+
+def _month_rows(organisation: Organisation, months: list[date]) -> list[MonthRow]:
+    """The months, in two queries however large the organisation."""
+    rows = {period: MonthRow(period=period) for period in months}
+    for period, threshold, small_teams in PublishedMonth.objects.filter(
+        organisation=organisation, period__in=months
+    ).values_list("period", "threshold", "small_team_count"):
+        rows[period].published = True
+        rows[period].threshold, rows[period].small_team_count = threshold, small_teams
+    cells = (
+        PublishedCell.objects.filter(month__organisation=organisation, month__period__in=months)
+        .order_by("month__period", "position", "pk")
+        .values_list(
+            "month__period", "group", "perspective", "measure", "value", "respondents", "reason"
+        )
+    )
+    teams: dict[date, dict[str, TeamRow]] = {period: {} for period in months}
+    for period, group, perspective, measure, value, respondents, reason in cells:
+        figure = Figure(
+            group, _number(value, perspective), respondents, bool(reason), reason, published=True
+        )
+        row = rows[period]
+        if not perspective:
+            row.activity[measure] = figure
+        elif group != WHOLE_ORGANISATION:
+            teams[period].setdefault(group, TeamRow(group, {})).cells[perspective] = figure
+        elif measure == OVERALL:
+            row.cells[perspective] = figure
+        else:
+            row.dimensions[(perspective, measure)] = figure
+    for period, row in rows.items():
+        row.teams = list(teams[period].values())
+        for perspective in PERSPECTIVES:
+            row.cells.setdefault(perspective, Figure(WHOLE_ORGANISATION))
+            for d in DIMENSIONS:
+                row.dimensions.setdefault((perspective, d.key), Figure(d.label))
+        for measure in (PARTICIPATION, ACTIVE_RELATIONSHIPS, SESSIONS_HELD):
+            row.activity.setdefault(measure, Figure(WHOLE_ORGANISATION))
+    return [rows[period] for period in months]
 
 
 def dashboard(organisation: Organisation, dimension: str = "overall") -> dict:
-    k = organisation.anonymity_threshold
     if dimension not in {d.key for d in DIMENSIONS}:
         dimension = "overall"
-    months = closed_months(timezone.localdate())
-    teams = list(organisation.teams.annotate(member_count=Count("memberships")))
-    big_teams = {t.pk: t for t in teams if t.member_count >= k}
-    overall = defaultdict(lambda: defaultdict(lambda: _blank("")))
-    per_dimension = defaultdict(lambda: _blank(""))
-    # Plain tuples: a large organisation has thousands of cells, and model instances
-    # were most of the page's time.
-    cells = TrustRollup.objects.filter(organisation=organisation, period__in=months).values_list(
-        "team_id", "period", "perspective", "dimension", "respondents", "answer_sum", "answer_count"
-    )
-    for team_id, period, perspective, dimension_key, respondents, answer_sum, answer_count in cells:
-        group = team_id if team_id in big_teams else ("org" if team_id is None else None)
-        if group is None:
-            continue  # small teams: inside the organisation total and "other teams"
-        cell = overall[(period, perspective)][group]
-        # Every response answers all six statements: the respondents are the same.
-        cell["respondents"] = max(cell["respondents"], respondents)
-        cell["answer_sum"] += answer_sum
-        cell["answer_count"] += answer_count
-        if group == "org":
-            per_dimension[(period, perspective, dimension_key)].update(
-                respondents=respondents, answer_sum=answer_sum, answer_count=answer_count
-            )
-    activity = {
-        a.period: a
-        for a in ActivityRollup.objects.filter(
-            organisation=organisation, team__isnull=True, period__in=months
-        )
-    }
-    month_rows, team_rows = [], []
-    for period in months:
-        cells, dimension_cells = {}, {}
-        for perspective in PERSPECTIVES:
-            groups = overall[(period, perspective)]
-            parent = Cell(**{**groups["org"], "label": "Whole organisation"})
-            children = [
-                Cell(**{**groups[team_id], "label": team.name})
-                for team_id, team in big_teams.items()
-                if groups[team_id]["respondents"]
-            ]
-            other = Cell(
-                label=OTHER_TEAMS,
-                respondents=parent.respondents - sum(c.respondents for c in children),
-                answer_sum=parent.answer_sum - sum(c.answer_sum for c in children),
-                answer_count=parent.answer_count - sum(c.answer_count for c in children),
-            )
-            if other.respondents > 0:
-                children.append(other)
-            suppress(parent, children, k)
-            cells[perspective] = parent
-            for d in DIMENSIONS:
-                dimension_cell = Cell(
-                    **{**per_dimension[(period, perspective, d.key)], "label": d.label}
-                )
-                # Same respondents as the overall cell, so the same verdict.
-                dimension_cell.suppressed, dimension_cell.reason = parent.suppressed, parent.reason
-                dimension_cells[(perspective, d.key)] = dimension_cell
-            if period == months[-1]:
-                team_rows.append((perspective, children))
-        stats = activity.get(period)
-        answered = stats.rounds_answered if stats else 0
-        missed = stats.rounds_missed if stats else 0
-        month_rows.append(
-            MonthRow(
-                period=period,
-                cells=cells,
-                dimensions=dimension_cells,
-                participation=round(100 * answered / (answered + missed))
-                if answered + missed
-                else None,
-                active_relationships=stats.active_relationships if stats else 0,
-                sessions_held=stats.sessions_held if stats else 0,
-            )
-        )
-    teams_table: dict[str, dict] = {}
-    for perspective, children in team_rows:
-        for child in children:
-            teams_table.setdefault(child.label, {})[perspective] = child
+    month_rows = _month_rows(organisation, closed_months(timezone.localdate()))
+    latest = month_rows[-1]
 
     def cell_for(row, perspective):
         if dimension == "overall":
@@ -154,11 +157,13 @@ def dashboard(organisation: Organisation, dimension: str = "overall") -> dict:
         if any(cell_for(r, p).mean is not None for p in PERSPECTIVES)
     ]
     return {
-        "k": k,
+        "k": organisation.anonymity_threshold,
         "months": month_rows,
-        "latest": month_rows[-1],
-        "team_rows": [TeamRow(label, cells) for label, cells in teams_table.items()],
-        "small_team_count": len(teams) - len(big_teams),
+        "published_months": [row for row in month_rows if row.published],
+        "latest": latest,
+        "team_rows": latest.teams,
+        "small_team_count": latest.small_team_count,
+        "small_team_k": latest.threshold or organisation.anonymity_threshold,
         "points": points,
         "chart": trend_chart(
             points,

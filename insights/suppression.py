@@ -1,7 +1,11 @@
-"""Which cells may be shown. A cell with fewer than k distinct respondents is
-suppressed (primary); then, because a parent is the sum of its children, further
-cells are suppressed until no suppressed cell can be worked out by subtraction
-(secondary)."""
+"""Which cells of a month may be shown, counted in people and not in cells.
+
+Every HR admin knows their own answers, so only the other respondents ("unknown" to
+HR) count towards the organisation's k. A cell is shown only with at least k of them
+(primary). A parent is the sum of its children, so whatever is hidden can be worked out
+as a whole: the hidden children together must hold at least k unknown people too, or
+nothing at all is hidden. More children are hidden, smallest first, until that holds;
+if it cannot, the parent is hidden as well (complementary suppression)."""
 
 from dataclasses import dataclass
 
@@ -9,36 +13,46 @@ from dataclasses import dataclass
 @dataclass
 class Cell:
     label: str
-    respondents: int
-    answer_sum: int
-    answer_count: int
+    respondents: int  # everyone who answered
+    unknown: int  # those who are not HR admins: only they count towards k
     suppressed: bool = False
     reason: str = ""
 
-    @property
-    def mean(self) -> float | None:
-        if self.suppressed or not self.answer_count:
-            return None
-        return round(self.answer_sum / self.answer_count, 2)
+    def hide(self, reason: str) -> None:
+        if not self.suppressed:
+            self.suppressed, self.reason = True, reason
+
+
+def too_few(k: int) -> str:
+    return f"fewer than {k} responses"
+
+
+WORKED_OUT = "hidden so a smaller group can't be worked out"
+
+
+def primary_reason(cell: Cell, k: int) -> str:
+    if cell.respondents < k:
+        return too_few(k)
+    return f"fewer than {k} responses from people outside HR"
 
 
 def suppress(parent: Cell, children: list[Cell], k: int) -> None:
-    """Mark cells in place. `children` partition `parent` (their sums add up to it)."""
+    """Mark cells in place. `children` partition `parent`: every respondent of the
+    parent is in exactly one child."""
     for cell in [parent, *children]:
-        if cell.respondents < k:
-            cell.suppressed = True
-            cell.reason = f"fewer than {k} responses"
-    if parent.suppressed:
-        for child in children:
-            if not child.suppressed:
-                child.suppressed = True
-                child.reason = "hidden so a smaller group can't be worked out"
-        return
-    # The parent is shown: a single hidden child would equal parent minus the others.
-    while sum(child.suppressed for child in children) == 1:
+        if cell.unknown < k:
+            cell.hide(primary_reason(cell, k))
+
+    def hidden_people() -> int:
+        return sum(child.unknown for child in children if child.suppressed)
+
+    while any(c.suppressed for c in children) and hidden_people() < k:
         shown = [child for child in children if not child.suppressed]
         if not shown:
             break
-        smallest = min(shown, key=lambda child: (child.respondents, child.label))
-        smallest.suppressed = True
-        smallest.reason = "hidden so a smaller group can't be worked out"
+        min(shown, key=lambda child: (child.unknown, child.label)).hide(WORKED_OUT)
+    if any(c.suppressed for c in children) and hidden_people() < k:
+        parent.hide(WORKED_OUT)  # cannot happen while children partition the parent
+    if parent.suppressed:
+        for child in children:
+            child.hide(WORKED_OUT)

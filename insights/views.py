@@ -38,7 +38,8 @@ def _value(cell):
 
 @require_GET
 def insights_export(request):
-    """Exactly what the dashboard shows, as CSV: suppressed cells blank, with the reason."""
+    """Exactly what the dashboard shows, for every published month, as CSV: suppressed
+    figures blank, with the reason."""
     organisation = _hr_membership(request).organisation
     data = dashboard(organisation)
     audit_record(
@@ -64,33 +65,32 @@ def insights_export(request):
             "suppressed because",
         ]
     )
-    for month in data["months"]:
+    for month in data["published_months"]:
         for perspective in PERSPECTIVES:
             cell = month.cells[perspective]
+            if not cell.published:
+                continue  # nobody answered from this side that month
             writer.writerow(_row("Whole organisation", month.period, perspective, "overall", cell))
             for d in data["dimensions"]:
                 dimension_cell = month.dimensions[(perspective, d.key)]
                 writer.writerow(
                     _row("Whole organisation", month.period, perspective, d.key, dimension_cell)
                 )
-    for team in data["team_rows"]:
-        for perspective in PERSPECTIVES:
-            cell = team.cells.get(perspective)
-            if cell is not None:
-                writer.writerow(
-                    _row(team.label, data["latest"].period, perspective, "overall", cell)
-                )
+        for team in month.teams:
+            for perspective in PERSPECTIVES:
+                cell = team.cells.get(perspective)
+                if cell is not None:
+                    writer.writerow(_row(team.label, month.period, perspective, "overall", cell))
     writer.writerow([])
-    writer.writerow(["month", "active relationships", "sessions held", "check-in participation %"])
-    for month in data["months"]:
-        writer.writerow(
-            [
-                f"{month.period:%Y-%m}",
-                month.active_relationships,
-                month.sessions_held,
-                "" if month.participation is None else month.participation,
-            ]
-        )
+    writer.writerow(["month", "figure", "value", "suppressed because"])
+    for month in data["published_months"]:
+        for label, figure in (
+            ("active relationships", month.active_relationships),
+            ("sessions held", month.sessions_held),
+            ("check-in participation %", month.participation),
+        ):
+            value = "" if figure.suppressed or figure.value is None else figure.value
+            writer.writerow([f"{month.period:%Y-%m}", label, value, figure.reason])
     return response
 
 
@@ -101,6 +101,6 @@ def _row(group, period, perspective, dimension, cell):
         perspective,
         dimension,
         _value(cell),
-        "" if cell.suppressed else cell.respondents,
+        "" if cell.suppressed or cell.respondents is None else cell.respondents,
         cell.reason,
     ]

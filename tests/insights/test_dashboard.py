@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 
 from accounts.models import AuditEvent, Membership, Organisation, User
 from accounts.services import audit_log_verify
-from insights.models import ActivityRollup, TrustRollup
+from insights.models import PublishedCell, PublishedMonth
 from insights.selectors import PERSPECTIVES, dashboard
 from reflections.dimensions import DIMENSION_KEYS
-from reflections.rollups import rebuild
+from reflections.rollups import activity_publish_closed_month
 from reflections.services import checkin_submit, run_checkins
 from tests.factories import (
     CheckInRoundFactory,
@@ -62,9 +62,15 @@ def _team_with_pairs(organisation, name, size):
     return team, pairs
 
 
+def _publish(organisation, when=NOW):
+    """What the daily run_checkins does once a month has closed."""
+    with time_machine.travel(when, tick=False):
+        activity_publish_closed_month(organisation, when.date())
+
+
 def _page(client, organisation):
     hr = HRAdminMembershipFactory(organisation=organisation).user
-    client.force_login(hr)
+    _publish(organisation)
     with time_machine.travel(NOW, tick=False):
         client.force_login(hr)
         return client.get(reverse("insights_dashboard")), client.get(reverse("insights_export"))
@@ -178,32 +184,58 @@ def test_members_get_a_404_for_the_dashboard(member_client):
     assert member_client.get(reverse("insights_export")).status_code == 404
 
 
-def test_rebuild_produces_identical_rollups(client):
+def _published(organisation):
+    return sorted(
+        PublishedCell.objects.filter(month__organisation=organisation).values_list(
+            "month__period", "group", "perspective", "measure", "value", "respondents", "reason"
+        ),
+        key=str,
+    )
+
+
+def test_rebuild_publishes_the_missing_months_as_run_checkins_would(client):
     organisation = OrganisationFactory(anonymity_threshold=3)
     _, pairs = _team_with_pairs(organisation, "A", 4)
     _team_with_pairs(organisation, "B", 2)
     for index, relationship in enumerate(pairs):
         _answer(relationship, "coachee", 2 + index % 3)
         _answer(relationship, "coach", 4)
-    _answer(pairs[0], "coachee", 5, when=NOW)  # a second month
+    _answer(pairs[0], "coachee", 5, when=NOW)  # the current month: not published
+    _publish(organisation)
+    by_run_checkins = _published(organisation)
+    PublishedMonth.objects.filter(organisation=organisation).delete()  # as after an upgrade
 
-    def snapshot():
-        rows = TrustRollup.objects.filter(organisation=organisation).values_list(
-            "team_id",
-            "period",
-            "dimension",
-            "perspective",
-            "respondents",
-            "answer_sum",
-            "answer_count",
-        )
-        return sorted(rows, key=lambda row: (row[0] or 0, *row[1:]))
+    with time_machine.travel(NOW, tick=False):
+        call_command("rebuild_insights")
 
-    incremental = snapshot()
-    rebuild(organisation)
-    assert snapshot() == incremental
-    call_command("rebuild_insights")
-    assert snapshot() == incremental
+    assert _published(organisation) == by_run_checkins
+    assert set(
+        PublishedMonth.objects.filter(organisation=organisation).values_list("period", flat=True)
+    ) == {date(2026, 10, 1)}
+    assert ("A", "coachee_about_coach", "overall") in {row[1:4] for row in by_run_checkins}
+
+
+def test_rebuild_reports_a_changed_month_and_never_rewrites_it(client):
+    organisation = OrganisationFactory(anonymity_threshold=3)
+    team, pairs = _team_with_pairs(organisation, "A", 4)
+    for relationship in pairs:
+        _answer(relationship, "coachee", 4)
+    before, _ = _page(client, organisation)
+    published = _published(organisation)
+    with time_machine.travel(NOW, tick=False):
+        call_command("rebuild_insights")  # nothing changed: no complaint
+    # Someone leaves the team after the month was published.
+    Membership.objects.filter(user=pairs[0].coachee).update(team=None)
+
+    out, err = io.StringIO(), io.StringIO()
+    with time_machine.travel(NOW, tick=False), pytest.raises(CommandError, match="differ"):
+        call_command("rebuild_insights", stdout=out, stderr=err)
+
+    assert "2026-10: A · coachee_about_coach · overall" in err.getvalue()
+    assert "4.0" not in err.getvalue(), "no figures in the report"
+    assert _published(organisation) == published
+    after, _ = _page(client, organisation)
+    assert "4.0 (4 people)" in text(after) and text(after) == text(before)
 
 
 def test_viewing_and_exporting_are_audited_and_the_chain_verifies(client):
@@ -241,7 +273,9 @@ def test_people_see_the_audit_events_about_themselves(client, relationship):
 
     page = text(client.get(reverse("my_activity")))
 
-    assert "relationship.paused" in page
+    # In plain words (issue 13, item 4), never the raw event code.
+    assert "paused coaching with" in page
+    assert "relationship.paused" not in page
     assert "Sam Coachee" in page
 
 
@@ -255,22 +289,27 @@ def test_dashboard_queries_do_not_grow_with_the_organisation(client):
         Membership.objects.bulk_create(
             Membership(user=user, organisation=organisation, team=team) for user in users
         )
-        TrustRollup.objects.bulk_create(
-            TrustRollup(
-                organisation=organisation,
-                team=team_or_none,
-                period=date(2026, month, 1),
-                dimension=key,
-                perspective=perspective,
-                respondents=members,
-                answer_sum=4 * members,
-                answer_count=members,
+        for month in range(1, 11):
+            published = PublishedMonth.objects.create(
+                organisation=organisation, period=date(2026, month, 1), threshold=5
             )
-            for team_or_none in (None, team)
-            for month in range(1, 11)
-            for perspective in PERSPECTIVES
-            for key in DIMENSION_KEYS
-        )
+            PublishedCell.objects.bulk_create(
+                PublishedCell(
+                    month=published,
+                    position=position,
+                    group=group,
+                    perspective=perspective,
+                    measure=measure,
+                    value=4,
+                    respondents=members,
+                )
+                for position, group, measures in (
+                    (0, "Whole organisation", ["overall", *DIMENSION_KEYS]),
+                    (1, team.name, ["overall"]),
+                )
+                for perspective in PERSPECTIVES
+                for measure in measures
+            )
         return organisation
 
     counts = []
@@ -287,6 +326,8 @@ def test_dashboard_queries_do_not_grow_with_the_organisation(client):
         assert f"({size} people)" in response.content.decode()
         statements = [q["sql"] for q in captured.captured_queries]
         counts.append(len([q for q in statements if "SAVEPOINT" not in q]))
+        published = [q for q in statements if "insights_published" in q]
+        assert len(published) == 2, "the months, and their cells"
     assert counts[0] == counts[1]
     assert counts[0] <= 12, "savepoints aside"
 
@@ -297,6 +338,7 @@ def test_each_dimension_has_its_own_trend(client):
     for relationship in pairs:
         _answer(relationship, "coachee", 2)
     hr = HRAdminMembershipFactory(organisation=organisation).user
+    _publish(organisation)
     with time_machine.travel(NOW, tick=False):
         client.force_login(hr)
         page = client.get(reverse("insights_dashboard"), {"dimension": "honesty"})
@@ -324,30 +366,58 @@ def test_random_organisations_never_publish_a_cell_under_k_or_a_recoverable_one(
         _, pairs = _team_with_pairs(organisation, f"T{index}", size)
         for relationship in pairs:
             _answer(relationship, "coachee", next(answers))
+    _publish(organisation)
     with time_machine.travel(NOW, tick=False):
         data = dashboard(organisation)
 
     for month in data["months"]:
         for perspective in PERSPECTIVES:
             cell = month.cells[perspective]
-            assert cell.suppressed or cell.respondents >= k or cell.respondents == 0
+            assert cell.suppressed or cell.respondents is None or cell.respondents >= k
     for perspective in PERSPECTIVES:
         children = [row.cells[perspective] for row in data["team_rows"] if perspective in row.cells]
         parent = data["latest"].cells[perspective]
         for child in children:
             assert child.suppressed or child.respondents >= k
-        hidden = [c for c in children if c.suppressed]
-        assert parent.suppressed or len(hidden) != 1
+        if not parent.suppressed and any(c.suppressed for c in children):
+            # What HR can work out as a whole: the organisation minus the shown teams.
+            shown = sum(c.respondents for c in children if not c.suppressed)
+            assert parent.respondents - shown >= k
     Organisation.objects.filter(pk=organisation.pk).delete()
     Membership.objects.filter(organisation=organisation).delete()
 
 
-def test_run_checkins_publishes_a_closed_months_activity_once(relationship):
+def test_run_checkins_publishes_a_closed_month_once(relationship):
     SessionFactory(relationship=relationship, held_on=date(2026, 10, 20))
 
     with time_machine.travel(NOW, tick=False):
         run_checkins()
         run_checkins()
 
-    row = ActivityRollup.objects.get(organisation=relationship.organisation, team__isnull=True)
-    assert (row.period, row.sessions_held) == (date(2026, 10, 1), 1)
+    month = PublishedMonth.objects.get(organisation=relationship.organisation)
+    assert month.period == date(2026, 10, 1)
+    sessions = month.cells.get(measure="sessions_held")
+    assert (sessions.value, sessions.reason) == (None, "fewer than 5 people outside HR")
+
+
+def test_activity_figures_about_k_people_are_shown_and_about_fewer_are_not(client):
+    organisation = OrganisationFactory(anonymity_threshold=3)
+    _, pairs = _team_with_pairs(organisation, "Team", 2)  # four people in two pairs
+    for relationship in pairs:
+        SessionFactory(relationship=relationship, held_on=date(2026, 10, 20))
+    SessionFactory(relationship=pairs[0], held_on=date(2026, 9, 20))  # two people only
+    for relationship in pairs:
+        relationship.accepted_at = datetime(2026, 9, 1, tzinfo=UTC)
+        relationship.save(update_fields=["accepted_at"])
+    with time_machine.travel(datetime(2026, 10, 2, tzinfo=UTC), tick=False):
+        activity_publish_closed_month(organisation, date(2026, 10, 2))
+
+    _, export = _page(client, organisation)
+
+    rows = {(r[0], r[1]): r[2:] for r in _csv(export) if len(r) == 4}
+    assert rows[("2026-10", "sessions held")] == ["2", ""]
+    assert rows[("2026-10", "active relationships")] == ["2", ""]
+    assert rows[("2026-09", "sessions held")] == ["", "fewer than 3 people outside HR"]
+    with time_machine.travel(NOW, tick=False):
+        page = text(client.get(reverse("insights_dashboard")))
+    assert "Not shown: fewer than 3 people outside HR" in page
