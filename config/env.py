@@ -39,6 +39,18 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+# SQLite serving concurrent web requests (the demo's threaded runserver): every request
+# runs in a transaction (ATOMIC_REQUESTS), and a DEFERRED one that reads, then writes (an
+# audit event) fails at once with "database is locked" when another holds the write lock.
+# IMMEDIATE takes the write lock when the transaction begins, waiting up to `timeout`
+# seconds for it; WAL lets readers go on while one request writes.
+SQLITE_OPTIONS = {
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+}
+
+
 def database_from_url(url: str, *, base_dir: Path) -> dict:
     """Turn DATABASE_URL (sqlite:///path or postgres://user:pass@host:port/name) into
     a Django DATABASES entry."""
@@ -48,7 +60,11 @@ def database_from_url(url: str, *, base_dir: Path) -> dict:
         # sqlite:///relative.db and sqlite:////absolute/path.db
         path = unquote(parts.path[1:] if parts.path.startswith("/") else parts.path)
         name = Path(path) if Path(path).is_absolute() else base_dir / path
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": str(name)}
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(name),
+            "OPTIONS": dict(SQLITE_OPTIONS),
+        }
     if scheme in {"postgres", "postgresql", "pgsql"}:
         options = dict(parse_qsl(parts.query))
         # Fail fast when the server is unreachable instead of hanging a worker.

@@ -13,7 +13,7 @@ from relationships.models import CoachingRelationship
 COMMENTS = [
     "Keep the Friday slot; it's the one that works.",
     "Say it sooner when something bothers you.",
-    "More time on the roadmap, less on status updates.",
+    "More time on what comes next, less on status updates.",
     "",
     "",
 ]
@@ -90,8 +90,11 @@ def seed_checkins(organisation) -> None:
                 )
 
 
+# (author, prompt, coachee the entry is about, days ago, text): each entry names only
+# the author's own coachees, and is attached to the relationship it is about.
 JOURNAL = [
     (
+        "alex.coach@example.com",
         "shoes_now",
         "sam@example.com",
         170,
@@ -99,6 +102,7 @@ JOURNAL = [
         "up differently before I ask for openness.",
     ),
     (
+        "priya.coach@example.com",
         "bias_objective",
         "kim@example.com",
         60,
@@ -106,33 +110,50 @@ JOURNAL = [
         "for trust because I like working with Kim?",
     ),
     (
+        "alex.coach@example.com",
         "bias_availability",
-        None,
+        "jordan@example.com",
         30,
         "I cancelled on Jordan twice this month and never on Sam. Jordan noticed, surely.",
     ),
-    ("", None, 5, "Note to self: ask, then wait. Count to five before filling the silence."),
+    (
+        "alex.coach@example.com",
+        "",
+        None,
+        5,
+        "Note to self: ask, then wait. Count to five before filling the silence.",
+    ),
 ]
 
 
 def seed_journal(organisation) -> None:
-    """A few private reflections and monthly self-checks for Alex, the demo coach."""
+    """Private reflections for the two demo coaches (Priya's gap with Kim is hers to
+    notice), and monthly self-checks for Alex."""
     from accounts.models import User
     from reflections.models import IntegrityCheck, Reflection
     from reflections.prompts import INTEGRITY_BEHAVIOURS
 
-    alex = User.objects.get(email="alex.coach@example.com", membership__organisation=organisation)
-    relationships = {r.coachee.email: r for r in alex.coaching.select_related("coachee")}
+    coaches = {
+        u.email: u
+        for u in User.objects.filter(
+            email__in=["alex.coach@example.com", "priya.coach@example.com"],
+            membership__organisation=organisation,
+        )
+    }
     now = timezone.now()
-    for prompt, coachee_email, days_ago, body in JOURNAL:
+    for author_email, prompt, coachee_email, days_ago, body in JOURNAL:
+        author = coaches[author_email]
         entry = Reflection(
-            author=alex,
+            author=author,
             prompt=prompt,
-            relationship=relationships.get(coachee_email),
+            relationship=author.coaching.filter(coachee__email=coachee_email).first()
+            if coachee_email
+            else None,
             created_at=now - timedelta(days=days_ago),
         )
         entry.body = body
         entry.save()
+    alex = coaches["alex.coach@example.com"]
     rng = random.Random(5)  # noqa: S311 - demo data, not security
     for months_ago in range(6, -1, -1):
         check = IntegrityCheck(

@@ -57,20 +57,33 @@ PAIRS = [
     ),
 ]
 
-SUMMARIES = [
-    "We talked about what got in the way last quarter and agreed to speak up sooner.",
-    "Good energy today. We named two decisions that are fully yours to make.",
-    "We replayed a tense meeting and what each of us felt in the moment.",
-    "Agreed what success looks like by the end of the quarter, and how we'll both know.",
-    "Short check-in: progress on the roadmap, one blocker we'll escalate together.",
-]
+# What a session of each focus is about: none names anyone, so each fits every pair.
+SUMMARIES = {
+    Focus.RECAST_THE_PAST: [
+        "We talked about how we have worked together so far and what we want from these sessions.",
+        "We looked back at what got in the way last quarter and agreed to speak up sooner.",
+    ],
+    Focus.MASTER_THE_MOMENT: [
+        "We replayed a tense meeting and what each of us felt in the moment.",
+        "We practised the difficult conversation coming up on Thursday, twice.",
+        "We noticed how quickly we both jump to solutions, and slowed down.",
+    ],
+    Focus.CO_CREATE_THE_FUTURE: [
+        "Agreed what success looks like by the end of the quarter, and how we'll both know.",
+        "Good energy today. We named two decisions that are fully yours to make.",
+        "We mapped the next three months and who owns each step.",
+    ],
+    Focus.OTHER: [
+        "Short catch-up: progress this fortnight, and one blocker we'll raise together.",
+    ],
+}
 SHARED_NOTES = [
     "Thanks for being so open today. Let's keep the Friday slot.",
     "Links to the two articles we discussed are in the team drive.",
     "I noticed I interrupted you twice. Call it out if it happens again.",
 ]
 PRIVATE_NOTES_COACH = [
-    "They went quiet when the reorg came up. Don't push; come back to it.",
+    "They went quiet when last quarter came up. Don't push; come back to it.",
     "Am I giving them less time than the others? Check my calendar honestly.",
     "Their read on the incident was sharper than mine. Say so next time.",
 ]
@@ -79,13 +92,24 @@ PRIVATE_NOTES_COACHEE = [
     "Felt heard today. Writing that down so I remember it.",
 ]
 ACTIONS = [
-    ("coach", "Share the roadmap draft before Friday"),
+    ("coach", "Share my notes on the team's priorities before Friday"),
     ("coachee", "Write down three things I want from coaching"),
-    ("coach", "Introduce them to the architecture guild"),
+    ("coach", "Introduce them to someone who has done the role before"),
     ("coachee", "Lead the next retro"),
     ("coach", "Ask the team for feedback on my meeting style"),
-    ("coachee", "Draft a proposal for the on-call rota"),
+    ("coachee", "Bring a first draft of the proposal to our next session"),
 ]
+
+
+def _focus(session_number: int, rng: random.Random) -> str:
+    """Recast the past first, as the method suggests; then mostly the other two, with
+    the odd session that fits none of them."""
+    if session_number == 0:
+        return Focus.RECAST_THE_PAST
+    return rng.choices(
+        [Focus.MASTER_THE_MOMENT, Focus.CO_CREATE_THE_FUTURE, Focus.RECAST_THE_PAST, Focus.OTHER],
+        weights=[45, 40, 7, 8],
+    )[0]
 
 
 def _at(day, hour=10):
@@ -132,11 +156,7 @@ def seed_relationships(organisation) -> None:
         session_number = 0
         last_day = today if status == Status.ACTIVE else today - timedelta(days=40)
         while held_on <= last_day:
-            focus = (
-                Focus.RECAST_THE_PAST
-                if session_number == 0
-                else rng.choice([Focus.MASTER_THE_MOMENT, Focus.CO_CREATE_THE_FUTURE, Focus.OTHER])
-            )
+            focus = _focus(session_number, rng)
             session = CoachingSession(
                 relationship=relationship,
                 held_on=held_on,
@@ -145,7 +165,7 @@ def seed_relationships(organisation) -> None:
                 created_by=coach,
             )
             session.agenda = agenda_for(focus)
-            session.summary = rng.choice(SUMMARIES)
+            session.summary = rng.choice(SUMMARIES[focus])
             session.save()
             for author, visibility, texts in [
                 (coach, Note.Visibility.PRIVATE, PRIVATE_NOTES_COACH),

@@ -1,4 +1,6 @@
-"""Local development and the demo: DEBUG on, SQLite, email printed to the console."""
+"""Local development and the demo: SQLite, email printed to the console. DEBUG is on for
+`manage.py runserver` and the other commands; `manage.py demo` turns it off while it serves,
+so the demo shows Rapport's own error pages."""
 
 from .base import *  # noqa: F403
 from .base import STORAGES, env_bool, env_list
@@ -14,6 +16,9 @@ STORAGES = {
     **STORAGES,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Whitenoise serves static/ and the apps' static files in place, with DEBUG on or off
+# (the demo), so nobody has to run collectstatic on their own machine.
+WHITENOISE_USE_FINDERS = True
 
 # A fixed development key so the demo run anywhere; production requires its own.
 RAPPORT_ENCRYPTION_KEYS = RAPPORT_ENCRYPTION_KEYS or "ZGV2ZWxvcG1lbnQtb25seS1ub3Qtc2VjcmV0LWtleSE="  # noqa: F405

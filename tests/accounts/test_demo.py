@@ -1,3 +1,6 @@
+import re
+from collections import Counter
+
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
@@ -5,7 +8,7 @@ from django.urls import reverse
 from accounts.demo import DEMO_PASSWORD
 from accounts.models import Membership, Organisation, User
 from reflections.dimensions import DIMENSION_KEYS
-from reflections.models import CheckInRound
+from reflections.models import CheckInResponse, CheckInRound, Reflection
 from relationships.models import ActionItem, CoachingRelationship, CoachingSession, Note
 
 pytestmark = pytest.mark.django_db
@@ -117,3 +120,68 @@ def test_the_demo_dashboard_shows_some_cells_and_suppresses_others(client):
     assert "people)" in page, "some cells are shown, with their group size"
     assert "Not shown: fewer than 5 responses" in page
     assert "counted under “Other teams”" in page
+
+
+def _first_name(user) -> str:
+    return user.display_name.split()[0]
+
+
+def _people_named(text: str, names: set[str]) -> set[str]:
+    return {name for name in names if re.search(rf"\b{re.escape(name)}\b", text)}
+
+
+def test_every_seeded_text_names_only_people_in_its_relationship():
+    """A journal entry by Alex about "Kim's trust in me", when Kim is Priya's coachee,
+    tells a new user the demo makes no sense. Every seeded text may name only the two
+    people of its relationship; a private reflection, its author's own coachees or coach."""
+    call_command("demo", no_serve=True)
+    everyone = {_first_name(user) for user in User.objects.all()}
+
+    def pair(relationship):
+        return {_first_name(relationship.coach), _first_name(relationship.coachee)}
+
+    texts = []  # (where, text, who may be named)
+    relationships = CoachingRelationship.objects.select_related("coach", "coachee")
+    for r in relationships:
+        texts.append((f"purpose of {pair(r)}", r.purpose, pair(r)))
+    for s in CoachingSession.objects.select_related("relationship__coach", "relationship__coachee"):
+        texts.append(("session agenda", s.agenda, pair(s.relationship)))
+        texts.append(("session summary", s.summary, pair(s.relationship)))
+    for n in Note.objects.select_related("relationship__coach", "relationship__coachee"):
+        texts.append(("note", n.body, pair(n.relationship)))
+    for a in ActionItem.objects.select_related("relationship__coach", "relationship__coachee"):
+        texts.append(("action item", a.text, pair(a.relationship)))
+    for c in CheckInResponse.objects.select_related(
+        "round__relationship__coach", "round__relationship__coachee"
+    ):
+        texts.append(("check-in comment", c.comment, pair(c.round.relationship)))
+    for entry in Reflection.objects.select_related("author", "relationship__coachee"):
+        own = [r for r in relationships if entry.author in (r.coach, r.coachee)]
+        allowed = set().union({_first_name(entry.author)}, *(pair(r) for r in own))
+        if entry.relationship is not None:
+            assert entry.relationship in own, "a reflection is about the author's relationship"
+            allowed = pair(entry.relationship) | {
+                _first_name(r.coachee) for r in own if r.coach == entry.author
+            }
+        texts.append((f"reflection by {entry.author.display_name}", entry.body, allowed))
+
+    wrong = [
+        (where, text, sorted(_people_named(text, everyone) - allowed))
+        for where, text, allowed in texts
+        if _people_named(text, everyone) - allowed
+    ]
+    assert len(texts) > 500
+    assert any("Kim" in text for _where, text, _ in texts), "the check reads decrypted text"
+    assert wrong == []
+
+
+def test_demo_sessions_start_by_recasting_the_past_and_rarely_fall_under_other():
+    call_command("demo", no_serve=True)
+
+    focuses = Counter(CoachingSession.objects.values_list("focus", flat=True))
+    for relationship in CoachingRelationship.objects.exclude(status="invited"):
+        first = relationship.sessions.order_by("held_on").first()
+        assert first.focus == CoachingSession.Focus.RECAST_THE_PAST
+    assert focuses[CoachingSession.Focus.OTHER] < 0.15 * focuses.total()
+    assert focuses[CoachingSession.Focus.MASTER_THE_MOMENT] > 0.3 * focuses.total()
+    assert focuses[CoachingSession.Focus.CO_CREATE_THE_FUTURE] > 0.3 * focuses.total()

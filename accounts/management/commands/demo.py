@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -43,5 +44,10 @@ class Command(BaseCommand):
         )
         if no_serve:
             return
+        # A new user sees Rapport as it is deployed: its own error pages, never Django's
+        # debug page listing every URL pattern. Set before the server builds its handler,
+        # so whitenoise (WHITENOISE_USE_FINDERS in the local settings) serves the static
+        # files straight from static/ with nothing to collect. Plain `runserver` keeps DEBUG.
+        settings.DEBUG = False
         self.stdout.write(f"\nRapport is at http://{addrport}/  (Ctrl+C to stop)\n")
         call_command("runserver", addrport, use_reloader=False)
