@@ -16,6 +16,7 @@ THRESHOLD = re.compile(r"^organisation\.threshold_(raised|lowered)_(\d+)_to_(\d+
 SENTENCES = {
     "invitation.created": "{actor} sent an invitation to join",
     "invitation.requested": "{actor} asked to invite someone from outside the organisation",
+    "invitation.renewed": "{actor} sent an invitation again",
     "invitation.approved": "{actor} approved an invitation",
     "invitation.declined": "{actor} turned down a request to invite someone",
     "invitation.revoked": "{actor} withdrew an invitation",

@@ -13,7 +13,13 @@ from accounts.models import (
     Organisation,
     Team,
 )
-from accounts.services import invitation_accept, organisation_create
+from accounts.services import (
+    BulkInputError,
+    bulk_rows_from_csv,
+    bulk_rows_from_text,
+    invitation_accept,
+    organisation_create,
+)
 
 
 def validate_one_line(value: str) -> None:
@@ -150,3 +156,134 @@ class ProfileForm(forms.Form):
         choices=TIME_ZONE_CHOICES,
         help_text="Dates and times in Rapport are shown in this time zone.",
     )
+
+
+class MemberFilterForm(forms.Form):
+    """Search and filters of the organisation page's member list: GET parameters, so a
+    filtered list has a URL, works without JavaScript and survives a reload."""
+
+    NO_TEAM = "none"
+    ACTIVE_CHOICES = [("", "Everyone"), ("yes", "Can sign in"), ("no", "Deactivated")]
+
+    q = forms.CharField(
+        label="Search by name or email",
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+    )
+    team = forms.ChoiceField(label="In team", required=False)
+    role = forms.ChoiceField(
+        label="With role", required=False, choices=[("", "Any role"), *Membership.Role.choices]
+    )
+    active = forms.ChoiceField(label="Sign-in", required=False, choices=ACTIVE_CHOICES)
+
+    def __init__(self, *args, teams, **kwargs):
+        # Its own ids: the page's other forms have team and role fields too.
+        super().__init__(*args, auto_id="members-%s", **kwargs)
+        self.teams = {str(team.public_id): team for team in teams}
+        self.fields["team"].choices = [
+            ("", "All teams"),
+            (self.NO_TEAM, "No team"),
+            *((key, team.name) for key, team in self.teams.items()),
+        ]
+
+    def filters(self) -> dict:
+        """The valid filters as keyword arguments for `organisation_members`; a value
+        that is not valid (an old team's link, say) is left out and explained."""
+        self.is_valid()
+        data = {name: value for name, value in self.cleaned_data.items() if name not in self.errors}
+        team = data.get("team", "")
+        active = data.get("active", "")
+        return {
+            "search": " ".join(data.get("q", "").split()),
+            "team": self.teams.get(team),
+            "no_team": team == self.NO_TEAM,
+            "role": data.get("role", ""),
+            "active": {"yes": True, "no": False}.get(active),
+        }
+
+
+# A pasted list or an uploaded CSV of people to invite: at most this many lines and bytes.
+BULK_MAX_LINES = 200
+BULK_MAX_BYTES = 256 * 1024
+
+
+class BulkInvitationForm(forms.Form):
+    addresses = forms.CharField(
+        label="Addresses, one a line",
+        required=False,
+        max_length=BULK_MAX_BYTES,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
+        help_text=(
+            "An address, “Name <address>”, or “name, address, team” on each line. "
+            "You'll see every line checked before anything is sent."
+        ),
+    )
+    csv_file = forms.FileField(
+        label="Or upload a CSV file",
+        required=False,
+        help_text="Columns: name, email, team (a header row is optional). At most 256 KB.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )
+    team = forms.ModelChoiceField(
+        label="Team for lines without one",
+        queryset=Team.objects.none(),
+        required=False,
+        empty_label="No team",
+        to_field_name="public_id",
+    )
+    # Not required: the organisation page's short form leaves team and role to the preview.
+    role = forms.ChoiceField(
+        choices=Membership.Role.choices, initial=Membership.Role.MEMBER, required=False
+    )
+
+    def __init__(self, *args, organisation: Organisation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = organisation.teams.all()
+
+    def clean_role(self):
+        return self.cleaned_data["role"] or Membership.Role.MEMBER
+
+    def clean(self):
+        cleaned = super().clean()
+        upload, text = cleaned.get("csv_file"), cleaned.get("addresses") or ""
+        if self.errors:
+            return cleaned
+        try:
+            if upload:
+                if upload.size > BULK_MAX_BYTES:
+                    raise BulkInputError(
+                        f"The file is {upload.size // 1024} KB; at most 256 KB can be read at "
+                        f"once. Split it into files of up to {BULK_MAX_LINES} people."
+                    )
+                cleaned["rows"] = bulk_rows_from_csv(upload.read(BULK_MAX_BYTES + 1))
+            elif text.strip():
+                cleaned["rows"] = bulk_rows_from_text(text)
+            else:
+                raise BulkInputError("Paste at least one address, or choose a CSV file.")
+        except BulkInputError as error:
+            self.add_error("csv_file" if upload else "addresses", str(error))
+            return cleaned
+        if len(cleaned["rows"]) > BULK_MAX_LINES:
+            self.add_error(
+                "csv_file" if upload else "addresses",
+                f"That is {len(cleaned['rows'])} lines; at most {BULK_MAX_LINES} can be invited "
+                "at once. Split the list and send it in parts.",
+            )
+        return cleaned
+
+
+class BulkSendForm(forms.Form):
+    """The preview's confirmation: the checked lines, as text, and the choices made. The
+    lines are checked again when sent."""
+
+    rows = forms.CharField(max_length=BULK_MAX_BYTES, strip=False)
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.none(), required=False, to_field_name="public_id"
+    )
+    role = forms.ChoiceField(choices=Membership.Role.choices)
+
+    def __init__(self, *args, organisation: Organisation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = organisation.teams.all()

@@ -1,15 +1,21 @@
 """Use cases for people, organisations, teams and invitations. Each function is
 the whole use case: it validates, saves and sends what it must, in one transaction."""
 
+import csv
+import io
+import re
 import secrets
 import threading
+import unicodedata
 import weakref
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.core.validators import validate_email
+from django.db import IntegrityError, connection, transaction
 from django.db.models.functions import Lower
 from django.dispatch import Signal
 from django.template.loader import render_to_string
@@ -180,13 +186,19 @@ def invitation_create(
     site_url: str,
 ) -> tuple[Invitation, str]:
     """Invite someone by email. Returns the invitation and the token, which exists
-    only in the email's link. A new invitation replaces a pending one to the same
-    address.
+    only in the email's link.
 
     An HR admin's invitation goes out at once, and so does a member's to an address in
     one of the organisation's email domains. A member's invitation to any other address
     waits for an HR admin's approval (`invitation_approve`): until then no email is sent,
-    no link exists, and the token returned is empty."""
+    no link exists, and the token returned is empty.
+
+    Inviting an address that already has an outstanding invitation renews that one
+    (one row per person, not a pile of them): a fresh token, since only the old one's
+    hash is stored, and a full invitation period from now. An HR admin's renewal takes
+    the team and role given now, and sends an invitation waiting for approval (their
+    asking again is their approval). A member's renewal changes neither team nor role
+    (they cannot choose those) and an invitation waiting for approval keeps waiting."""
     email = email.strip().lower()
     if Membership.objects.filter(organisation=organisation, user__email__iexact=email).exists():
         raise ValidationError({"email": f"{email} is already a member of {organisation}."})
@@ -195,9 +207,19 @@ def invitation_create(
     inviter_is_hr = Membership.objects.filter(
         user=invited_by, organisation=organisation, role=Membership.Role.HR_ADMIN
     ).exists()
+    existing = (
+        organisation.invitations.outstanding()
+        .filter(email__iexact=email)
+        .select_for_update()
+        .order_by("-created_at")
+        .first()
+    )
+    if existing is not None:
+        return _invitation_renew(
+            existing, team=team, role=role, by=invited_by, by_hr=inviter_is_hr, site_url=site_url
+        )
     awaiting_approval = not inviter_is_hr and not organisation.has_domain_of(email)
     now = timezone.now()
-    organisation.invitations.pending().filter(email__iexact=email).update(revoked_at=now)
     token = secrets.token_urlsafe(32)
     invitation = Invitation(
         organisation=organisation,
@@ -221,6 +243,34 @@ def invitation_create(
     if awaiting_approval:
         return invitation, ""
     _send_invitation(invitation, token=token, inviter=invited_by, site_url=site_url)
+    return invitation, token
+
+
+def _invitation_renew(
+    invitation: Invitation, *, team: Team | None, role: str, by: User, by_hr: bool, site_url: str
+) -> tuple[Invitation, str]:
+    """See `invitation_create`. The old link stops working: its token is replaced."""
+    if not by_hr and invitation.awaiting_approval:
+        return invitation, ""  # still HR's decision; nothing to send
+    was_awaiting = invitation.awaiting_approval
+    token = secrets.token_urlsafe(32)
+    invitation.token_hash = hash_invitation_token(token)
+    invitation.expires_at = timezone.now() + timedelta(days=settings.RAPPORT_INVITATION_DAYS)
+    invitation.awaiting_approval = False
+    if by_hr:
+        invitation.team, invitation.role = team, role
+    invitation.full_clean()
+    invitation.save(update_fields=["token_hash", "expires_at", "awaiting_approval", "team", "role"])
+    audit_record(
+        actor=by,
+        action="invitation.approved" if was_awaiting else "invitation.renewed",
+        target=invitation,
+        organisation=invitation.organisation,
+    )
+    # As on approval, the email names whoever first asked.
+    _send_invitation(
+        invitation, token=token, inviter=invitation.invited_by or by, site_url=site_url
+    )
     return invitation, token
 
 
@@ -366,6 +416,10 @@ def profile_update(*, user: User, display_name: str, time_zone: str) -> User:
     return user
 
 
+# The advisory lock that serialises writers of the audit chain on PostgreSQL.
+AUDIT_CHAIN_LOCK = 0x52415054  # "RAPT"
+
+
 def audit_record(
     *,
     actor: User | None,
@@ -384,7 +438,13 @@ def audit_record(
     if not is_organisational(action):
         organisation = None
     with transaction.atomic():
-        # One writer at a time extends the chain (a row lock on PostgreSQL).
+        # One writer at a time extends the chain. A row lock on the last event is not
+        # enough on PostgreSQL: a second writer waiting for it still gets that same row
+        # once it is free, and the chain forks; so a lock on the chain itself, held to
+        # the end of the transaction. (SQLite: transactions begin IMMEDIATE, one writer.)
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_CHAIN_LOCK])
         last = AuditEvent.objects.select_for_update().order_by("-id").first()
         event = AuditEvent(
             organisation=organisation,
@@ -558,3 +618,249 @@ def _deliver(notice: _Notice) -> None:
         from_email=None,
         recipient_list=recipients,
     )
+
+
+# --- Inviting many people at once -------------------------------------------------------
+
+
+class BulkInputError(Exception):
+    """A pasted list or an uploaded file cannot be read at all; the message says why."""
+
+
+@dataclass
+class BulkRow:
+    """One line of a pasted list or a CSV, as read, then checked."""
+
+    number: int
+    name: str = ""
+    email: str = ""
+    team_name: str = ""
+    problem: str = ""
+    team: Team | None = None
+    note: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.problem
+
+
+# "Ada Lovelace <ada@example.com>", optionally followed by ", team".
+_NAME_ADDRESS = re.compile(
+    r"^\s*\"?(?P<name>[^<>\"]*?)\"?\s*<(?P<email>[^<>]*)>\s*(?:[,;\t]\s*(?P<team>.*))?$"
+)
+
+
+def _row_from_fields(number: int, fields: list[str]) -> BulkRow:
+    fields = [field.strip() for field in fields]
+    while fields and not fields[-1]:
+        fields.pop()
+    if sum("@" in field for field in fields) > 1:
+        return BulkRow(number, problem="Several addresses on one line: put each on its own line.")
+    if len(fields) > 3:
+        return BulkRow(number, problem="Too many columns: write name, address, team.")
+    if len(fields) == 1:
+        return BulkRow(number, email=fields[0])
+    if len(fields) == 2:
+        # "address, team" or "name, address": the address is the part with an @.
+        if "@" in fields[0]:
+            return BulkRow(number, email=fields[0], team_name=fields[1])
+        return BulkRow(number, name=fields[0], email=fields[1])
+    return BulkRow(number, name=fields[0], email=fields[1], team_name=fields[2])
+
+
+def bulk_rows_from_text(text: str) -> list[BulkRow]:
+    """Pasted lines: "address", "Name <address>" or "name, address, team" (commas, tabs
+    from a spreadsheet, or semicolons). Blank lines are skipped."""
+    rows = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        match = _NAME_ADDRESS.match(line)
+        if match:
+            rows.append(
+                BulkRow(
+                    number,
+                    name=match["name"].strip(),
+                    email=match["email"].strip(),
+                    team_name=(match["team"] or "").strip(),
+                )
+            )
+            continue
+        delimiter = "\t" if "\t" in line else (";" if ";" in line and "," not in line else ",")
+        try:
+            fields = next(csv.reader([line], delimiter=delimiter))
+        except csv.Error:
+            fields = line.split(delimiter)
+        rows.append(_row_from_fields(number, fields))
+    return rows
+
+
+def bulk_rows_from_csv(data: bytes) -> list[BulkRow]:
+    """A CSV file with name, email and team columns; a header row naming them (in any
+    order) is used when present."""
+    if b"\x00" in data:
+        raise BulkInputError(
+            "That file isn't a CSV (it looks like a spreadsheet or another binary file). "
+            "Save it as “CSV UTF-8” and upload it again."
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise BulkInputError(
+            "That file isn't UTF-8 text, so its names could come out garbled. Save it as "
+            "“CSV UTF-8” and upload it again."
+        ) from None
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    try:
+        records = [
+            (n, record) for n, record in enumerate(csv.reader(io.StringIO(text), dialect), 1)
+        ]
+    except csv.Error:
+        raise BulkInputError(
+            "That file couldn't be read as a CSV (a quotation mark may be unclosed). Check it, "
+            "or paste the addresses instead."
+        ) from None
+    records = [(n, record) for n, record in records if any(field.strip() for field in record)]
+    if not records:
+        raise BulkInputError("That file is empty.")
+    header = [field.strip().lower() for field in records[0][1]]
+    columns = None
+    if "email" in header or "e-mail" in header or "email address" in header:
+        column_of = {}
+        for index, title in enumerate(header):
+            key = {"e-mail": "email", "email address": "email", "full name": "name"}.get(
+                title, title
+            )
+            column_of.setdefault(key, index)
+        columns = (column_of.get("name"), column_of["email"], column_of.get("team"))
+        records = records[1:]
+
+    def field(record, index):
+        return record[index] if index is not None and index < len(record) else ""
+
+    rows = []
+    for number, record in records:
+        if columns is None:
+            rows.append(_row_from_fields(number, record))
+        else:
+            name, email, team = (field(record, index) for index in columns)
+            rows.append(
+                BulkRow(number, name=name.strip(), email=email.strip(), team_name=team.strip())
+            )
+    return rows
+
+
+def invitations_bulk_preview(
+    *, organisation: Organisation, rows: list[BulkRow], default_team: Team | None = None
+) -> list[BulkRow]:
+    """Check every row and say what is wrong with each, before anything is sent: a bad
+    address, a team the organisation doesn't have, someone already a member, or an
+    address twice in the list. In a fixed number of queries, whatever the length."""
+    teams = {team.name.casefold(): team for team in organisation.teams.all()}
+    addresses = {row.email.lower() for row in rows if row.email}
+    members = set(
+        Membership.objects.filter(organisation=organisation)
+        .annotate(address=Lower("user__email"))
+        .filter(address__in=addresses)
+        .values_list("address", flat=True)
+    )
+    invited = set(
+        organisation.invitations.outstanding()
+        .annotate(address=Lower("email"))
+        .filter(address__in=addresses)
+        .values_list("address", flat=True)
+    )
+    seen: dict[str, int] = {}
+    for row in rows:
+        if row.problem:
+            continue
+        row.email = row.email.strip().lower()
+        if len(row.name) > 80:
+            row.problem = "The name is longer than 80 characters."
+            continue
+        if any(unicodedata.category(c) == "Cc" for c in row.name + row.email + row.team_name):
+            row.problem = "This line has a control character in it."
+            continue
+        if not row.email:
+            row.problem = "No email address on this line."
+            continue
+        try:
+            validate_email(row.email)
+        except ValidationError:
+            row.problem = f"“{row.email}” isn't a valid email address."
+            continue
+        if row.team_name:
+            row.team = teams.get(row.team_name.casefold())
+            if row.team is None:
+                row.problem = (
+                    f"There is no team called “{row.team_name}”. Create it first, or fix the name."
+                )
+                continue
+        else:
+            row.team = default_team
+        if row.email in members:
+            row.problem = f"{row.email} is already a member of {organisation}."
+            continue
+        if row.email in seen:
+            row.problem = f"{row.email} is also on line {seen[row.email]}."
+            continue
+        seen[row.email] = row.number
+        if row.email in invited:
+            row.note = "Already invited: the invitation is sent again."
+    return rows
+
+
+@dataclass
+class BulkResult:
+    sent: list[BulkRow]
+    not_sent: list[BulkRow]
+
+
+def invitations_bulk_send(
+    *,
+    organisation: Organisation,
+    rows: list[BulkRow],
+    role: str,
+    invited_by: User,
+    site_url: str,
+    default_team: Team | None = None,
+) -> BulkResult:
+    """Send the rows that pass the preview's checks, checked again now: the list may have
+    changed since it was previewed (someone joined, a team was renamed). Each line is one
+    `invitation_create` in its own savepoint, so one line failing now keeps the others;
+    the emails leave only once the whole request has committed."""
+    rows = invitations_bulk_preview(organisation=organisation, rows=rows, default_team=default_team)
+    sent, not_sent = [], []
+    for row in rows:
+        if not row.ok:
+            not_sent.append(row)
+            continue
+        try:
+            with transaction.atomic():
+                invitation_create(
+                    organisation=organisation,
+                    email=row.email,
+                    team=row.team,
+                    role=role,
+                    invited_by=invited_by,
+                    site_url=site_url,
+                )
+        except ValidationError as error:
+            row.problem = " ".join(error.messages)
+            not_sent.append(row)
+        else:
+            sent.append(row)
+    return BulkResult(sent=sent, not_sent=not_sent)
+
+
+def bulk_rows_as_text(rows: list[BulkRow]) -> str:
+    """Rows written back as "name, address, team" lines: what the preview's confirm form
+    carries, read again by `bulk_rows_from_text`."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    for row in rows:
+        writer.writerow([row.name, row.email, row.team_name])
+    return out.getvalue()

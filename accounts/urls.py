@@ -11,6 +11,12 @@ urlpatterns = [
     path("organisation/settings/", views.organisation_settings, name="organisation_settings"),
     path("organisation/teams/", views.team_create_view, name="team_create"),
     path("organisation/invitations/", views.invitation_create_view, name="invitation_create"),
+    path("organisation/invitations/bulk/", views.invitations_bulk_view, name="invitations_bulk"),
+    path(
+        "organisation/invitations/bulk/send/",
+        views.invitations_bulk_send_view,
+        name="invitations_bulk_send",
+    ),
     path(
         "organisation/invitations/<uuid:public_id>/revoke/",
         views.invitation_revoke_view,

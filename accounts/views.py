@@ -1,4 +1,5 @@
 import sys
+from urllib.parse import urlencode
 
 from allauth.account.adapter import get_adapter
 from allauth.account.views import SignupView
@@ -8,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.http import HttpResponse, HttpResponseServerError
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
@@ -17,21 +19,28 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.audit_words import describe
 from accounts.forms import (
+    BulkInvitationForm,
+    BulkSendForm,
     InvitationForm,
+    MemberFilterForm,
     MembershipForm,
     OrganisationForm,
     ProfileForm,
     TeamForm,
 )
 from accounts.models import AuditEvent, Invitation, Membership
-from accounts.selectors import membership_of, organisation_overview
+from accounts.selectors import membership_of, organisation_members, organisation_overview
 from accounts.services import (
     InvitationError,
+    bulk_rows_as_text,
+    bulk_rows_from_text,
     invitation_accept,
     invitation_approve,
     invitation_create,
     invitation_problem,
     invitation_revoke,
+    invitations_bulk_preview,
+    invitations_bulk_send,
     member_set_active,
     membership_update,
     organisation_update,
@@ -191,8 +200,32 @@ def _hr_membership(request) -> Membership:
     )
 
 
+def _member_list(request, organisation, teams) -> dict:
+    """The member list as the URL asks for it: searched, filtered, one page. The same
+    parameters ride along on each member's forms, so saving a row keeps the list."""
+    filter_form = MemberFilterForm(request.GET, teams=teams)
+    members = organisation_members(
+        organisation, **filter_form.filters(), page=request.GET.get("page") or 1
+    )
+    query = {
+        key: value
+        for key in ("q", "team", "role", "active")
+        if key not in filter_form.errors and (value := request.GET.get(key, "").strip())
+    }
+    page_query = {**query, "page": members.number} if members.number > 1 else query
+    return {
+        "filter_form": filter_form,
+        "member_page": members,
+        "filtered": bool(query),
+        "filter_query": urlencode(query),
+        "list_query": urlencode(page_query),
+    }
+
+
 def _organisation_page(request, membership, *, partial=None, invitations_too=False, **forms):
     organisation = membership.organisation
+    overview = organisation_overview(organisation)
+    teams = list(overview["teams"])
     context = {
         "membership": membership,
         "organisation": organisation,
@@ -201,10 +234,13 @@ def _organisation_page(request, membership, *, partial=None, invitations_too=Fal
         "team_form": forms.get("team_form") or TeamForm(prefix="team"),
         "invitation_form": forms.get("invitation_form")
         or InvitationForm(organisation=organisation, prefix="invite"),
+        "bulk_form": BulkInvitationForm(organisation=organisation, prefix="bulk"),
         "role_choices": Membership.Role.choices,
         "member_errors": forms.get("member_errors", {}),
         "relationship_counts": relationship_counts(organisation),
-        **organisation_overview(organisation),
+        **overview,
+        "teams": teams,
+        **_member_list(request, organisation, teams),
     }
     template = "accounts/organisation.html"
     if partial and request.htmx:
@@ -215,13 +251,26 @@ def _organisation_page(request, membership, *, partial=None, invitations_too=Fal
         response.content += render_to_string(
             "accounts/organisation.html#invitations", {**context, "oob": True}, request=request
         ).encode()
-    patch_vary_headers(response, ["HX-Request"])
+    patch_vary_headers(response, ["HX-Request", "HX-Target"])
     return response
 
 
 @require_GET
 def organisation(request):
-    return _organisation_page(request, _hr_membership(request))
+    membership = _hr_membership(request)
+    # The search form and the page links swap only the member list, and push its URL.
+    wants_list = (
+        request.htmx
+        and request.htmx.target == "member-results"
+        and not request.htmx.history_restore_request
+    )
+    return _organisation_page(request, membership, partial="member_results" if wants_list else None)
+
+
+def _back_to_list(request):
+    """Back to the organisation page, at the member list the form was sent from."""
+    query = request.GET.urlencode()
+    return redirect(reverse("organisation") + (f"?{query}" if query else "") + "#members")
 
 
 @require_POST
@@ -264,6 +313,12 @@ def invitation_create_view(request):
     membership = _hr_membership(request)
     form = InvitationForm(request.POST, organisation=membership.organisation, prefix="invite")
     if form.is_valid():
+        # Only for the wording: the service renews an outstanding invitation in place.
+        before = (
+            membership.organisation.invitations.outstanding()
+            .filter(email__iexact=form.cleaned_data["email"].strip())
+            .first()
+        )
         try:
             invitation, _token = invitation_create(
                 organisation=membership.organisation,
@@ -274,7 +329,16 @@ def invitation_create_view(request):
         except ValidationError as error:
             apply_validation_error(form, error)
         else:
-            messages.success(request, f"Invitation sent to {invitation.email}.")
+            if before is None:
+                done = f"Invitation sent to {invitation.email}."
+            elif before.awaiting_approval:
+                done = f"Invitation to {invitation.email} approved and sent."
+            else:
+                done = (
+                    f"Invitation sent again to {invitation.email}. The link in the earlier "
+                    "email no longer works."
+                )
+            messages.success(request, done)
             if request.htmx:
                 return _organisation_page(request, membership, partial="invitations")
             return redirect("organisation")
@@ -340,7 +404,7 @@ def membership_update_view(request, public_id):
                 return redirect("home")
             if request.htmx:
                 return _organisation_page(request, membership, partial="people")
-            return redirect("organisation")
+            return _back_to_list(request)
     member.refresh_from_db()
     errors = {member.public_id: [e for errs in form.errors.values() for e in errs]}
     return _organisation_page(request, membership, member_errors=errors, partial="people")
@@ -430,4 +494,91 @@ def member_active_view(request, public_id):
             if active
             else f"{member.user.name} can no longer sign in. Their data stays theirs.",
         )
-    return redirect("organisation")
+    return _back_to_list(request)
+
+
+# --- Inviting many people at once (HR admins only) --------------------------------------
+
+BULK = "accounts/invitations_bulk.html"
+
+
+def _bulk_page(request, membership, form, *, rows=None, result=None, error=None):
+    context = {
+        "organisation": membership.organisation,
+        "form": form,
+        "result": result,
+        "error": error,
+    }
+    if rows is not None:
+        ready = [row for row in rows if row.ok]
+        context |= {
+            "rows": rows,
+            "ready": ready,
+            "problems": len(rows) - len(ready),
+            "send_rows": bulk_rows_as_text(ready),
+            "send_team": form.cleaned_data.get("team"),
+            "send_role": form.cleaned_data.get("role"),
+        }
+    return render(request, BULK, context)
+
+
+@require_http_methods(["GET", "POST"])
+def invitations_bulk_view(request):
+    """Paste a list or upload a CSV, and see every line checked before anything is sent."""
+    membership = _hr_membership(request)
+    organisation = membership.organisation
+    if request.method == "GET":
+        return _bulk_page(
+            request, membership, BulkInvitationForm(organisation=organisation, prefix="bulk")
+        )
+    form = BulkInvitationForm(request.POST, request.FILES, organisation=organisation, prefix="bulk")
+    if not form.is_valid():
+        return _bulk_page(request, membership, form)
+    rows = invitations_bulk_preview(
+        organisation=organisation,
+        rows=form.cleaned_data["rows"],
+        default_team=form.cleaned_data["team"],
+    )
+    if form.cleaned_data.get("csv_file"):
+        # The list to change is the file's lines, as text: a file input can't be refilled.
+        form = BulkInvitationForm(
+            {**form.data.dict(), "bulk-addresses": bulk_rows_as_text(rows)},
+            organisation=organisation,
+            prefix="bulk",
+        )
+        form.is_valid()
+    return _bulk_page(request, membership, form, rows=rows)
+
+
+@require_POST
+def invitations_bulk_send_view(request):
+    membership = _hr_membership(request)
+    organisation = membership.organisation
+    form = BulkSendForm(request.POST, organisation=organisation)
+    if not form.is_valid():
+        return _bulk_page(
+            request,
+            membership,
+            BulkInvitationForm(organisation=organisation, prefix="bulk"),
+            error="Nothing was sent: the list didn't arrive whole. Paste it again and check it.",
+        )
+    result = invitations_bulk_send(
+        organisation=organisation,
+        rows=bulk_rows_from_text(form.cleaned_data["rows"]),
+        role=form.cleaned_data["role"],
+        default_team=form.cleaned_data["team"],
+        invited_by=request.user,
+        site_url=request.build_absolute_uri("/"),
+    )
+    sent = len(result.sent)
+    if not result.not_sent:
+        messages.success(request, f"{sent} invitation{pluralize(sent)} sent.")
+        return redirect(reverse("organisation") + "#invitations")
+    # Something changed since the preview: say what was sent and what wasn't, and why.
+    retry = BulkInvitationForm(
+        {"bulk-addresses": bulk_rows_as_text(result.not_sent), "bulk-role": form.data["role"]},
+        organisation=organisation,
+        prefix="bulk",
+    )
+    retry.is_valid()
+    return _bulk_page(request, membership, retry, result=result)

@@ -76,8 +76,12 @@ def relationships_for(user) -> dict:
     }
 
 
-# Sessions and done action items shown on a relationship page before "Show all".
+# Done action items shown on a relationship page before "Show all".
 RECENT = 10
+# Sessions and relationship notes shown before "Show all": a page that fits a phone, with
+# what is due now above them.
+RECENT_SESSIONS = 5
+RECENT_NOTES = 3
 
 
 def action_items(items, *, recent: int | None = None) -> dict:
@@ -92,7 +96,8 @@ def action_items(items, *, recent: int | None = None) -> dict:
 
 
 def relationship_page(relationship: CoachingRelationship, user, *, recent: int | None = None):
-    """`recent` keeps a long history's page short: the latest sessions and done items."""
+    """`recent` keeps a long history's page short: the latest sessions, notes and done
+    items."""
     sessions = list(
         CoachingSession.objects.visible_to(user)
         .filter(relationship=relationship)
@@ -116,10 +121,11 @@ def relationship_page(relationship: CoachingRelationship, user, *, recent: int |
         .select_related("session", "note")
     )
     return {
-        "sessions": sessions if recent is None else sessions[:recent],
+        "sessions": sessions if recent is None else sessions[:RECENT_SESSIONS],
         "session_total": len(sessions),
         **action_items(items, recent=recent),
-        "notes": notes,
+        "notes": notes if recent is None else notes[:RECENT_NOTES],
+        "note_total": len(notes),
         "drafts": drafts,
         "is_first_session": not sessions,
     }

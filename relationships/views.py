@@ -182,6 +182,19 @@ def relationship_detail(request, public_id):
     context["reflection_prompts"] = checkin_selectors.relationship_prompts(
         relationship, request.user, checkins, has_sessions=bool(context["sessions"])
     )
+    if (
+        checkins
+        and not checkins.current
+        and relationship.status == CoachingRelationship.Status.ACTIVE
+    ):
+        # "The next one opens on Monday 7 December", not "every two weeks".
+        context["next_checkin_on"] = checkin_selectors.next_checkin_on(relationship)
+    # What is due now goes first on the page, above the history.
+    context["overdue_items"] = [
+        item
+        for item in context["open_items"]
+        if item.is_overdue and item.owner == context["role"] and relationship.is_writable
+    ]
     return _render(request, DETAIL, context)
 
 

@@ -30,7 +30,7 @@ def test_a_long_relationship_shows_its_latest_sessions_and_links_to_all(coach_cl
     oldest = f"{today - timedelta(weeks=11):%-d %B %Y}"
     newest = f"{today:%-d %B %Y}"
     assert newest in page and oldest not in page
-    assert "The latest 10 of 12. Show all 12 sessions" in page
+    assert "The latest 5 of 12. Show all 12 sessions" in page
     assert newest in everything and oldest in everything
     assert "Show all 12 sessions" not in everything
 

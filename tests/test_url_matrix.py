@@ -156,6 +156,9 @@ EXPECTED = {
     "organisation_settings": (None, {"GET": statuses(405), "POST": hr_only(200)}),
     "team_create": (None, {"GET": statuses(405), "POST": hr_only(200)}),
     "invitation_create": (None, {"GET": statuses(405), "POST": hr_only(200)}),
+    # Many at once: the form, a preview of every line (nothing sent), then the sending.
+    "invitations_bulk": (None, {"GET": hr_only(200), "POST": hr_only(200)}),
+    "invitations_bulk_send": (None, {"GET": statuses(405), "POST": hr_only(200)}),
     "invitation_revoke": (
         by_id("invitation"),
         {"GET": statuses(405), "POST": hr_only(302), "POST_HX": hr_only(200)},

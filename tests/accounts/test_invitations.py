@@ -5,7 +5,8 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Invitation, Membership, User
+from accounts.models import AuditEvent, Invitation, Membership, User
+from relationships.models import CoachingRelationship
 from tests.factories import (
     TEST_PASSWORD,
     InvitationFactory,
@@ -223,16 +224,81 @@ def test_inviting_an_existing_member_is_refused(hr_client, member):
     assert not Invitation.objects.exists()
 
 
-def test_a_new_invitation_replaces_a_pending_one(hr_client, organisation):
-    hr_client.post(
-        reverse("invitation_create"), {"invite-email": "ivy@example.com", "invite-role": "member"}
-    )
-    hr_client.post(
-        reverse("invitation_create"), {"invite-email": "ivy@example.com", "invite-role": "member"}
+def _hr_invites(hr_client, capture, email="ivy@example.com", **extra):
+    with capture(execute=True):
+        return hr_client.post(
+            reverse("invitation_create"),
+            {"invite-email": email, "invite-role": "member", **extra},
+            follow=True,
+        )
+
+
+def test_attack_reinviting_sends_a_second_invitation_and_adds_a_second_row(
+    hr_client, organisation, team, mailoutbox, django_capture_on_commit_callbacks
+):
+    first = _hr_invites(hr_client, django_capture_on_commit_callbacks)
+    old_link = path_of(links_in_last_email("ivy@example.com")[0])
+    again = _hr_invites(
+        hr_client, django_capture_on_commit_callbacks, **{"invite-team": team.public_id}
     )
 
-    statuses = sorted(i.status for i in Invitation.objects.all())
-    assert statuses == [Invitation.Status.PENDING, Invitation.Status.REVOKED]
+    assert "Invitation sent to ivy@example.com." in text(first)
+    assert "Invitation sent again to ivy@example.com." in text(again)
+    invitation = Invitation.objects.get()  # one row, renewed in place
+    assert invitation.is_pending and invitation.team == team
+    # Only the hash is stored, so the renewal needs a fresh token: the new link works,
+    # the old one no longer does.
+    new_link = path_of(links_in_last_email("ivy@example.com")[0])
+    assert new_link != old_link
+    assert len([m for m in mailoutbox if "ivy@example.com" in m.to]) == 2
+    hr_client.logout()
+    assert hr_client.get(new_link).status_code == 200
+    assert hr_client.get(old_link).status_code == 404
+
+
+def test_reinviting_renews_the_invitation_period(
+    hr_client, organisation, django_capture_on_commit_callbacks
+):
+    _hr_invites(hr_client, django_capture_on_commit_callbacks)
+    later = timezone.now() + timedelta(days=10)
+    with time_machine.travel(later):
+        _hr_invites(hr_client, django_capture_on_commit_callbacks)
+
+    assert Invitation.objects.get().expires_at > later + timedelta(days=10)
+
+
+def test_hr_reinviting_an_address_waiting_for_approval_approves_and_sends_it(
+    coach_client, hr_client, hr_admin, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        coach_client.post(
+            reverse("relationship_invite"), {"email": "friend@elsewhere.test", "purpose": "Hi"}
+        )
+    assert Invitation.objects.get().is_awaiting_approval
+
+    response = _hr_invites(hr_client, django_capture_on_commit_callbacks, "friend@elsewhere.test")
+
+    assert "Invitation to friend@elsewhere.test approved and sent." in text(response)
+    invitation = Invitation.objects.get()
+    assert invitation.is_pending
+    link = path_of(links_in_last_email("friend@elsewhere.test")[0])
+    assert Invitation.objects.with_token(link.split("/")[2]).get() == invitation
+    # The coach's relationship still points at the one, now usable, invitation.
+    assert CoachingRelationship.objects.get().invitation == invitation
+    assert AuditEvent.objects.filter(action="invitation.approved", actor=hr_admin).exists()
+
+
+def test_an_expired_invitation_is_history_and_a_new_one_is_sent(
+    hr_client, hr_admin, organisation, django_capture_on_commit_callbacks
+):
+    _hr_invites(hr_client, django_capture_on_commit_callbacks)
+    with time_machine.travel(timezone.now() + timedelta(days=30)):
+        hr_client.force_login(hr_admin)
+        response = _hr_invites(hr_client, django_capture_on_commit_callbacks)
+
+        assert "Invitation sent to ivy@example.com." in text(response)
+        statuses = sorted(i.status for i in Invitation.objects.all())
+    assert statuses == [Invitation.Status.EXPIRED, Invitation.Status.PENDING]
 
 
 def test_invitation_form_with_htmx_returns_the_invitations_region(hr_client):
@@ -259,4 +325,26 @@ def test_no_email_is_sent_for_an_invitation_that_was_not_saved(
             reverse("invitation_create"), {"invite-email": member.email, "invite-role": "member"}
         )
 
+    assert mailoutbox == []
+
+
+def test_a_members_second_request_for_an_outside_address_still_waits_for_hr(
+    coach, organisation, mailoutbox, django_capture_on_commit_callbacks
+):
+    """Asking twice is not approval: one row, still waiting, no email, no usable link."""
+    from accounts.services import invitation_create
+
+    for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            invitation, token = invitation_create(
+                organisation=organisation,
+                email="friend@elsewhere.test",
+                team=None,
+                role=Membership.Role.MEMBER,
+                invited_by=coach,
+                site_url="https://rapport.example",
+            )
+
+    assert token == ""
+    assert Invitation.objects.get() == invitation and invitation.is_awaiting_approval
     assert mailoutbox == []
