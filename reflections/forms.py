@@ -3,7 +3,7 @@ import uuid
 from django import forms
 from django.utils.html import format_html
 
-from reflections.dimensions import COMMENT_PROMPT, DIMENSIONS, SCALE
+from reflections.dimensions import COMMENT_PROMPT, DIMENSIONS, SCALE, TRUST_BUCKET_PLAIN
 from reflections.models import JournalSettings
 from reflections.prompts import INTEGRITY_BEHAVIOURS, PROMPT_CHOICES
 from relationships.models import CoachingRelationship
@@ -14,6 +14,7 @@ SCALE_CHOICES = [(value, f"{value} — {label}") for value, label in SCALE]
 class CheckInForm(forms.Form):
     comment = forms.CharField(
         label=COMMENT_PROMPT,
+        help_text=TRUST_BUCKET_PLAIN,
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),

@@ -129,9 +129,12 @@ class TrendPoint:
 
 @dataclass
 class Participation:
+    """Answers out of every round so far, including one still open."""
+
     rounds: int
     coach_answered: int
     coachee_answered: int
+    open_rounds: int = 0
 
 
 @dataclass
@@ -146,7 +149,7 @@ class CheckInSummary:
 def checkin_summary(relationship, user, last: int | None = None) -> CheckInSummary:
     """The check-in block and trend, in three queries however long the history.
     With `last`, the rounds (and trend points) are only the latest that many; the
-    participation figures always count every round."""
+    participation figures always count every round so far, the open one included."""
     now = timezone.now()
     rounds = CheckInRound.objects.filter(relationship=relationship).prefetch_related(
         Prefetch("responses", queryset=CheckInResponse.objects.all())
@@ -192,10 +195,11 @@ def checkin_summary(relationship, user, last: int | None = None) -> CheckInSumma
                     getattr(view.theirs_visible, d.key) if view.theirs_visible else None,
                 )
             )
-    finished = CheckInRound.objects.filter(
-        Q(closed_at__isnull=False) | Q(closes_at__lte=now), relationship=relationship
-    ).aggregate(
+    # Every round so far, the open one too: the same rounds the table and chart draw
+    # from, so "Rounds answered" never disagrees with the rows beside it.
+    so_far = CheckInRound.objects.filter(relationship=relationship).aggregate(
         rounds=Count("pk", distinct=True),
+        open_rounds=Count("pk", distinct=True, filter=Q(closed_at__isnull=True, closes_at__gt=now)),
         coach_answered=Count("responses", filter=Q(responses__respondent=relationship.coach_id)),
         coachee_answered=Count(
             "responses", filter=Q(responses__respondent=relationship.coachee_id)
@@ -205,7 +209,7 @@ def checkin_summary(relationship, user, last: int | None = None) -> CheckInSumma
         views=views,
         current=current,
         points_by_dimension=points,
-        participation=Participation(**finished),
+        participation=Participation(**so_far),
         has_older=has_older,
     )
 
@@ -260,6 +264,10 @@ def trend_context(relationship, user, dimension_key: str, summary=None) -> dict:
         if dimension_key == "overall"
         else next(d.label for d in DIMENSIONS if d.key == dimension_key),
         "dimensions": [("overall", "Overall")] + [(d.key, d.label) for d in DIMENSIONS],
+        # One plain sentence for the chosen dimension ("Freedom to be real" alone says little).
+        "dimension_plain": "The average of all six statements, from 1 to 5."
+        if dimension_key == "overall"
+        else next(d.plain for d in DIMENSIONS if d.key == dimension_key),
         "other_name": other_name,
         "chart_title": f"{dimension_key.replace('_', ' ').capitalize()}: how you and "
         f"{other_name} see your relationship, from 1 to 5",
@@ -346,3 +354,12 @@ def integrity_page(user) -> dict:
         theirs_label="How it lands (coachees' integrity and positive intentions)",
     )
     return {"checks": checks, "points": points, "chart": chart}
+
+
+def next_checkin_on(relationship) -> date | None:
+    """When the next check-in opens, on the relationship's calendar (the coach's time
+    zone): for "The next one opens on Monday 7 December" rather than "every two weeks".
+    None with the "after each session" rhythm, or before the relationship starts."""
+    from reflections.services import next_scheduled_date, today_for
+
+    return next_scheduled_date(relationship, today_for(relationship))

@@ -84,6 +84,30 @@ def latest_scheduled_date(relationship: CoachingRelationship, today: date) -> da
     return None
 
 
+def next_scheduled_date(relationship: CoachingRelationship, today: date) -> date | None:
+    """The day the next periodic round opens: the first scheduled day from `today` on
+    that has no round yet. None for "after each session" (a logged session opens one)
+    and before the relationship has started."""
+    if relationship.accepted_at is None:
+        return None
+    start = relationship.accepted_at.astimezone(_clock(relationship)).date()
+    cadence = relationship.checkin_cadence
+    latest_opened = (
+        relationship.checkin_rounds.order_by("-opens_on").values_list("opens_on", flat=True).first()
+    )
+    earliest = max(today, latest_opened + timedelta(days=1)) if latest_opened else today
+    if cadence in INTERVAL_DAYS:
+        interval = INTERVAL_DAYS[cadence]
+        steps = max(1, -(-(earliest - start).days // interval))  # rounded up
+        return start + timedelta(days=steps * interval)
+    if cadence == Cadence.MONTHLY:
+        months = max(1, (earliest.year - start.year) * 12 + earliest.month - start.month)
+        while _add_months(start, months) < earliest:
+            months += 1
+        return _add_months(start, months)
+    return None
+
+
 # --- Opening and closing rounds -----------------------------------------------------
 
 
@@ -194,9 +218,9 @@ def checkin_submit(
     # A round is open from the moment it exists until its stored instant.
     if not round_.is_open_at(timezone.now()):
         closed_on = timezone.localtime(round_.open_until)
-        raise ValidationError(
-            f"This check-in closed on {closed_on:%-d %B}. The next one will open soon."
-        )
+        next_on = next_scheduled_date(relationship, today_for(relationship))
+        then = f"The next one opens on {next_on:%A %-d %B}." if next_on else ""
+        raise ValidationError(f"This check-in closed on {closed_on:%-d %B}. {then}".strip())
     response = CheckInResponse(round=round_, respondent=user, shared=shared)
     for key in DIMENSION_KEYS:
         setattr(response, key, answers[key])

@@ -17,7 +17,7 @@ from config.access import scoped_get_or_404
 from config.errors import ConflictError
 from config.forms import apply_validation_error, is_uuid
 from reflections import selectors, services
-from reflections.dimensions import DIMENSIONS
+from reflections.dimensions import DIMENSIONS, SCALE
 from reflections.forms import (
     CadenceForm,
     CheckInForm,
@@ -58,7 +58,30 @@ def _context(request, round_, form=None, step=None):
         "form": form,
         "step": step,
         "steps": len(DIMENSIONS) + 1,
+        "review_step": len(DIMENSIONS) + 2,
         "dimension_fields": [form[d.key] for d in DIMENSIONS] if form is not None else [],
+    }
+
+
+SCALE_WORDS = dict(SCALE)
+
+
+def _review(form: CheckInForm) -> dict:
+    """What the review before sending shows: every answer in words, the comment and
+    the choice to share, each with the step that changes it."""
+    return {
+        "reviewing": True,
+        "review_rows": [
+            {
+                "step": number,
+                "field": form[d.key],
+                "value": form.cleaned_data[d.key],
+                "words": SCALE_WORDS[form.cleaned_data[d.key]],
+            }
+            for number, d in enumerate(DIMENSIONS, start=1)
+        ],
+        "review_comment": form.cleaned_data["comment"].strip(),
+        "review_shared": form.cleaned_data["shared"],
     }
 
 
@@ -72,6 +95,15 @@ def checkin_detail(request, public_id):
         return response
     other_name = round_.relationship.other_party_name(request.user)
     form = CheckInForm(request.POST, other_name=other_name)
+    if form.is_valid() and request.POST.get("confirm") != "1":
+        # Nothing is stored before the person has seen all their answers together and
+        # confirmed them: one mis-tap must not become a final answer.
+        context = _context(request, round_, form=form)
+        if context["view"].can_answer:
+            if "change" not in request.POST:
+                context.update(_review(form))
+            # "Change" without JavaScript: the whole form again, filled in, at that answer.
+            return render(request, PAGE, context)
     if form.is_valid():
         try:
             submitted = services.checkin_submit(
@@ -99,7 +131,7 @@ def checkin_step(request, public_id):
     round_ = _round(request, public_id)
     data = request.POST if request.method == "POST" else request.GET
     try:
-        step = min(max(int(data.get("step", 1)), 1), len(DIMENSIONS) + 1)
+        step = min(max(int(data.get("step", 1)), 1), len(DIMENSIONS) + 2)
     except ValueError:
         step = 1
     context = _context(request, round_, step=step)
@@ -111,14 +143,32 @@ def checkin_step(request, public_id):
         other_name=context["other_name"],
         initial={"shared": True},
     )
-    form.is_valid()
+    valid = form.is_valid()
     step_error = False
-    if data.get("direction") == "next" and step > 1 and DIMENSIONS[step - 2].key in form.errors:
+    answered_step = 1 < step <= len(DIMENSIONS) + 1
+    if (
+        data.get("direction") == "next"
+        and answered_step
+        and DIMENSIONS[step - 2].key in form.errors
+    ):
         step, step_error = step - 1, True  # stay on the unanswered statement
+    elif step == context["review_step"]:
+        if valid:
+            context.update(form=form, dimension_fields=[form[d.key] for d in DIMENSIONS])
+            context.update(_review(form))
+            response = render(request, f"{PAGE}#review", context)
+            patch_vary_headers(response, ["HX-Request"])
+            return response
+        # Something is missing: back to the first step that needs it.
+        missing = [n for n, d in enumerate(DIMENSIONS, start=1) if d.key in form.errors]
+        step, step_error = (missing[0], True) if missing else (context["steps"], False)
     context.update(
         form=form,
         step=step,
         step_error=step_error,
+        # Every answer given (they came to change one from the review): they can go
+        # straight back to it.
+        complete=valid,
         dimension_fields=[form[d.key] for d in DIMENSIONS],
     )
     response = render(request, f"{PAGE}#stepper", context)

@@ -71,6 +71,12 @@ class SessionForm(forms.Form):
     )
     client_token = forms.UUIDField(widget=forms.HiddenInput, required=False)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A hint for the date picker (today in the person's time zone, which the
+        # middleware activates); the service has the final word and says why.
+        self.fields["held_on"].widget.attrs["max"] = timezone.localdate().isoformat()
+
 
 class SessionEditForm(SessionForm):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
@@ -117,6 +123,8 @@ class ActionItemForm(forms.Form):
 
     def __init__(self, *args, relationship: CoachingRelationship, **kwargs):
         super().__init__(*args, **kwargs)
+        # As for sessions: a hint for the picker, the rule is in the service.
+        self.fields["due_on"].widget.attrs["min"] = timezone.localdate().isoformat()
         self.fields["owner"].choices = [
             (ActionItem.Owner.COACH, f"{relationship.coach.name} (coach)"),
             (ActionItem.Owner.COACHEE, f"{relationship.coachee_label} (coachee)"),

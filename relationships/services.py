@@ -11,11 +11,13 @@ from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateformat import format as format_date
 
 from accounts.models import Invitation, Membership, User
 from accounts.services import audit_record, invitation_create
 from config.errors import ConflictError
 from config.forms import save_once
+from reflections.models import zone_of
 from reflections.services import checkin_after_session
 from relationships.models import (
     ActionItem,
@@ -43,6 +45,58 @@ def _require_party(relationship: CoachingRelationship, user: User) -> str:
     if role is None:  # views fetch through for_member(); this is a second lock
         raise PermissionError("Not a party to this relationship.")
     return role
+
+
+# How far ahead a due date may be: beyond it, a date is far more likely a slip of the
+# keyboard (2099 for 2029) than a plan.
+MAX_DUE_YEARS = 5
+
+
+def _day(day: date) -> str:
+    return format_date(day, "j F Y")
+
+
+def _today_of(user: User) -> date:
+    """Today on the person's own calendar: the one they think in when they type a date."""
+    return timezone.now().astimezone(zone_of(user)).date()
+
+
+def _check_held_on(relationship: CoachingRelationship, user: User, held_on: date) -> None:
+    """A session is logged once it has happened, and within the relationship: not in
+    the future (scheduling is another feature) nor before the relationship began."""
+    today = _today_of(user)
+    if held_on > today:
+        raise ValidationError(
+            {
+                "held_on": f"Choose a date no later than today ({_day(today)}): "
+                "a session is logged once it has taken place."
+            }
+        )
+    if relationship.accepted_at is not None:
+        began = relationship.accepted_at.astimezone(zone_of(user)).date()
+        if held_on < began:
+            raise ValidationError(
+                {
+                    "held_on": f"Choose a date on or after {_day(began)}, "
+                    "when this coaching relationship began."
+                }
+            )
+
+
+def _check_due_on(user: User, due_on: date | None) -> None:
+    """A new action item is due today or later: a date already past would count as
+    missed the moment it is saved."""
+    if due_on is None:
+        return
+    today = _today_of(user)
+    if due_on < today:
+        raise ValidationError(
+            {"due_on": f"Choose a due date from today ({_day(today)}) on, or leave it empty."}
+        )
+    if due_on.year > today.year + MAX_DUE_YEARS:
+        raise ValidationError(
+            {"due_on": f"Choose a due date within the next {MAX_DUE_YEARS} years."}
+        )
 
 
 def _notify(*, to: str, subject: str, template: str, context: dict) -> None:
@@ -242,6 +296,7 @@ def session_create(
     )
     if client_token is not None and (existing := same_form.first()) is not None:
         return existing  # the same form, sent twice
+    _check_held_on(relationship, user, held_on)
     session = CoachingSession(
         relationship=relationship,
         held_on=held_on,
@@ -272,6 +327,8 @@ def session_update(
 ) -> CoachingSession:
     _require_party(session.relationship, user)
     _require_writable(session.relationship)
+    if held_on != session.held_on:  # a date already stored is not re-judged
+        _check_held_on(session.relationship, user, held_on)
     session.held_on = held_on
     session.duration_minutes = duration_minutes
     session.focus = focus
@@ -427,6 +484,7 @@ def action_item_create(
     )
     if client_token is not None and (existing := same_form.first()) is not None:
         return existing  # the same form, sent twice
+    _check_due_on(user, due_on)
     item = ActionItem(
         relationship=relationship,
         session=session,

@@ -20,7 +20,8 @@ def _answers(value=4, **overrides):
 
 
 def _answer(client, round_, *, shared=True, comment="", **answers):
-    data = {**_answers(**answers), "comment": comment}
+    """Answers and confirms them on the review (see test_checkin_review.py)."""
+    data = {**_answers(**answers), "comment": comment, "confirm": "1"}
     if shared:
         data["shared"] = "on"
     return client.post(reverse("checkin_detail", args=[round_.public_id]), data)
@@ -204,7 +205,8 @@ def test_the_stepper_walks_one_statement_at_a_time_and_keeps_answers(client, rou
         {"step": 7, "direction": "next", "shared_present": "1", **_answers(3), "shared": "on"},
         headers=hx,
     )
-    assert "Last step" in text(last) and "Send my answers" in text(last)
+    assert "Last step" in text(last) and "Review my answers" in text(last)
+    assert "Send my answers" not in text(last), "sending comes after the review"
 
 
 def test_either_party_changes_the_cadence(client, relationship):
@@ -311,3 +313,40 @@ def test_rounds_of_other_relationships_do_not_leak_into_the_trend(client, relati
     page = text(client.get(reverse("relationship_trend", args=[relationship.public_id])))
 
     assert "No check-ins yet." in page
+
+
+def test_attack_rounds_answered_disagrees_with_the_table_beside_it(client, relationship):
+    """Issue 14, bug 5: the caption counted closed rounds only, the table every round
+    with an answer, so an answered open round showed "2 of 2" beside three rows."""
+    today = timezone.localdate()
+    for fortnights in (2, 1):
+        closed = CheckInRoundFactory(
+            relationship=relationship,
+            opens_on=today - timedelta(days=14 * fortnights),
+            closes_on=today - timedelta(days=14 * fortnights - 6),
+            closed_at=timezone.now(),
+        )
+        CheckInResponseFactory(round=closed, respondent=relationship.coach)
+    open_round = CheckInRoundFactory(relationship=relationship)
+    CheckInResponseFactory(round=open_round, respondent=relationship.coach)
+    CheckInResponseFactory(
+        round=CheckInRoundFactory(
+            relationship=relationship,
+            opens_on=today - timedelta(days=42),
+            closes_on=today - timedelta(days=36),
+            closed_at=timezone.now(),
+        ),
+        respondent=relationship.coachee,
+        shared=False,
+    )
+    client.force_login(relationship.coach)
+
+    page = client.get(reverse("relationship_trend", args=[relationship.public_id]))
+
+    rows = re.findall(r"<tr><th scope=\"row\">[^<]*</th><td>([^<]*)</td>", page.content.decode())
+    mine_answered = len([value for value in rows if value != "—"])
+    assert mine_answered == 3
+    assert (
+        "Rounds answered: Casey Coach 3 of 4, Sam Coachee 1 of 4. The latest round is still open."
+        in text(page)
+    )

@@ -205,7 +205,12 @@ def test_attack_coach_changes_time_zone_on_last_day_does_not_close_round_early(
         client.force_login(coach)
         client.post(
             reverse("checkin_detail", args=[round_.public_id]),
-            {**dict.fromkeys(DIMENSION_KEYS, "2"), "comment": "Coach-verdict", "shared": "on"},
+            {
+                **dict.fromkeys(DIMENSION_KEYS, "2"),
+                "comment": "Coach-verdict",
+                "shared": "on",
+                "confirm": "1",
+            },
         )
     assert CheckInResponse.objects.filter(respondent=coach).exists()
 
@@ -218,7 +223,7 @@ def test_attack_coach_changes_time_zone_on_last_day_does_not_close_round_early(
         assert "Coach-verdict" not in page, "nothing is revealed early"
         client.post(
             reverse("checkin_detail", args=[round_.public_id]),
-            dict.fromkeys(DIMENSION_KEYS, "4"),
+            {**dict.fromkeys(DIMENSION_KEYS, "4"), "confirm": "1"},
         )
     assert CheckInResponse.objects.filter(respondent=coachee).exists(), "the answer counted"
     round_.refresh_from_db()

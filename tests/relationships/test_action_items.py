@@ -23,12 +23,13 @@ def _add(client, relationship, headers=None, **data):
 
 def test_either_party_adds_action_items_for_either_owner(client, relationship):
     client.force_login(relationship.coachee)
-    _add(client, relationship, text="Draft my goals", owner="coachee", due_on="2026-12-01")
+    due = timezone.localdate() + timedelta(days=4)
+    _add(client, relationship, text="Draft my goals", owner="coachee", due_on=due.isoformat())
     _add(client, relationship, text="Book the training", owner="coach")
 
     items = {i.text: i for i in ActionItem.objects.all()}
     assert items["Draft my goals"].owner == "coachee"
-    assert str(items["Draft my goals"].due_on) == "2026-12-01"
+    assert items["Draft my goals"].due_on == due
     assert items["Book the training"].owner == "coach"
     client.force_login(relationship.coach)
     page = text(client.get(reverse("relationship_detail", args=[relationship.public_id])))
@@ -158,3 +159,52 @@ def test_items_logged_on_a_session_show_on_it(coach_client, relationship):
 
     assert ActionItem.objects.get().session == session
     assert "From the session" in page
+
+
+# --- Dates that cannot be right (issue 14, bug 4) ------------------------------------
+
+
+def test_attack_a_due_date_in_1999_lowers_the_coachs_follow_through(coach_client, relationship):
+    response = _add(coach_client, relationship, text="Back-dated", due_on="1999-01-01")
+
+    page = text(coach_client.get(response["Location"]))
+    assert "The action item wasn't added" in page
+    assert f"Choose a due date from today ({timezone.localdate():%-d %B %Y}) on" in page
+    assert not ActionItem.objects.exists()
+    assert "commitments that came due" not in page and "commitment that came due" not in page
+
+
+def test_a_past_due_date_is_explained_beside_the_field_with_htmx(coach_client, relationship):
+    yesterday = timezone.localdate() - timedelta(days=1)
+
+    response = _add(
+        coach_client, relationship, due_on=yesterday.isoformat(), headers={"HX-Request": "true"}
+    )
+
+    assert response.status_code == 200
+    assert "Choose a due date from today" in text(response)
+    assert not ActionItem.objects.exists()
+
+
+def test_a_due_date_today_or_soon_is_fine_and_2999_is_not(coach_client, relationship):
+    _add(coach_client, relationship, text="Today", due_on=timezone.localdate().isoformat())
+    response = _add(coach_client, relationship, text="Far", due_on="2999-01-01")
+
+    assert [item.text for item in ActionItem.objects.all()] == ["Today"]
+    assert "Choose a due date within the next 5 years." in text(
+        coach_client.get(response["Location"])
+    )
+
+
+def test_existing_items_with_past_due_dates_still_show_and_can_be_ticked(
+    coach_client, relationship
+):
+    item = ActionItemFactory(
+        relationship=relationship, owner="coach", due_on=timezone.localdate() - timedelta(days=30)
+    )
+
+    response = coach_client.post(reverse("action_item_done", args=[item.public_id]), {"done": "1"})
+
+    assert response.status_code in (200, 302)
+    item.refresh_from_db()
+    assert item.done_at is not None

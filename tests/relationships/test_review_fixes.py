@@ -5,6 +5,7 @@ import uuid
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import Invitation
 from privacy.encryption import DecryptionError
@@ -114,7 +115,8 @@ def test_drafts_can_be_erased_after_the_relationship_ended(coach_client, relatio
 
 def test_the_other_partys_session_token_cannot_swallow_my_session(client, relationship):
     token = uuid.uuid4()
-    form = {"held_on": "2026-11-20", "duration_minutes": "45", "focus": "other", "agenda": ""}
+    today = timezone.localdate().isoformat()  # sessions are not dated in the future
+    form = {"held_on": today, "duration_minutes": "45", "focus": "other", "agenda": ""}
     client.force_login(relationship.coach)
     client.post(
         reverse("session_create", args=[relationship.public_id]),

@@ -1,7 +1,10 @@
 import uuid
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import time_machine
 from django.urls import reverse
+from django.utils import timezone
 
 from relationships.models import CoachingRelationship, CoachingSession
 from relationships.prompts import agenda_for
@@ -16,7 +19,7 @@ def _log(client, relationship, **data):
     return client.post(
         reverse("session_create", args=[relationship.public_id]),
         {
-            "held_on": "2026-11-20",
+            "held_on": timezone.localdate().isoformat(),
             "duration_minutes": "50",
             "focus": Focus.RECAST_THE_PAST,
             "agenda": agenda_for(Focus.RECAST_THE_PAST),
@@ -149,7 +152,7 @@ def test_no_sessions_before_the_invitation_is_accepted(client, coach, coachee, o
 def test_the_summary_is_shared_and_editable_by_both_with_conflict_detection(client, relationship):
     session = SessionFactory(relationship=relationship, summary="Draft summary")
     form = {
-        "held_on": "2026-11-20",
+        "held_on": session.held_on.isoformat(),
         "duration_minutes": "45",
         "focus": Focus.MASTER_THE_MOMENT,
         "agenda": "",
@@ -233,3 +236,97 @@ def test_an_ended_relationship_refuses_new_sessions(coach_client, relationship):
 
     assert "read-only" in text(response)
     assert not CoachingSession.objects.exists()
+
+
+# --- Dates that cannot be right (issue 14, bug 4) ------------------------------------
+
+
+@pytest.mark.parametrize("held_on", ["2999-01-01", "1900-01-01"])
+def test_attack_an_implausible_session_date_is_accepted_and_heads_the_list(
+    coach_client, relationship, held_on
+):
+    SessionFactory(relationship=relationship, summary="The real one")
+
+    response = _log(coach_client, relationship, held_on=held_on)
+
+    assert response.status_code == 200
+    page = text(response)
+    assert (
+        "Choose a date no later than today" in page
+        or "when this coaching relationship began" in page
+    )
+    assert CoachingSession.objects.count() == 1
+
+
+def test_a_session_cannot_be_logged_for_tomorrow(coach_client, relationship):
+    tomorrow = timezone.localdate() + timedelta(days=1)
+
+    response = _log(coach_client, relationship, held_on=tomorrow.isoformat())
+
+    today = timezone.localdate()
+    assert f"Choose a date no later than today ({today:%-d %B %Y})" in text(response)
+    assert not CoachingSession.objects.exists()
+
+
+def test_a_session_cannot_predate_the_relationship(coach_client, relationship):
+    began = timezone.localdate() - timedelta(days=10)
+    relationship.accepted_at = timezone.now() - timedelta(days=10)
+    relationship.save()
+
+    refused = _log(coach_client, relationship, held_on=(began - timedelta(days=1)).isoformat())
+    accepted = _log(coach_client, relationship, held_on=began.isoformat())
+
+    assert f"Choose a date on or after {began:%-d %B %Y}" in text(refused)
+    assert "when this coaching relationship began" in text(refused)
+    assert accepted.status_code == 302
+    assert CoachingSession.objects.get().held_on == began
+
+
+def test_today_and_the_first_day_are_on_the_loggers_own_calendar(client, relationship):
+    """Decision: both limits are read in the time zone of the person typing the date.
+    At 12:00 UTC on 2 March it is already 3 March in Kiritimati (UTC+14)."""
+    relationship.accepted_at = datetime(2026, 3, 2, 11, 0, tzinfo=UTC)
+    relationship.save()
+    relationship.coach.time_zone = "Pacific/Kiritimati"
+    relationship.coach.save()
+    client.force_login(relationship.coach)
+
+    with time_machine.travel(datetime(2026, 3, 2, 12, 0, tzinfo=UTC), tick=False):
+        client.force_login(relationship.coach)
+        early = _log(client, relationship, held_on="2026-03-02")
+        ok = _log(client, relationship, held_on="2026-03-03")
+
+    assert "Choose a date on or after 3 March 2026" in text(early)
+    assert ok.status_code == 302
+    assert CoachingSession.objects.get().held_on == date(2026, 3, 3)
+
+
+def test_editing_a_session_into_the_future_is_refused(coach_client, relationship):
+    session = SessionFactory(relationship=relationship)
+    form = {"duration_minutes": "45", "focus": Focus.OTHER, "agenda": "", "version": "1"}
+
+    response = coach_client.post(
+        reverse("session_edit", args=[session.public_id]), {**form, "held_on": "2999-01-01"}
+    )
+
+    assert "Choose a date no later than today" in text(response)
+    session.refresh_from_db()
+    assert session.held_on == timezone.localdate()
+
+
+def test_an_old_session_date_is_not_rejudged_when_only_the_summary_changes(
+    coach_client, relationship
+):
+    """Existing data is not the problem: a session stored before the rule (dated before
+    the relationship began) can still have its summary edited."""
+    session = SessionFactory(relationship=relationship, held_on=date(2020, 1, 1))
+    form = {"duration_minutes": "45", "focus": Focus.OTHER, "agenda": "", "version": "1"}
+
+    response = coach_client.post(
+        reverse("session_edit", args=[session.public_id]),
+        {**form, "held_on": "2020-01-01", "summary": "Fixed a typo"},
+    )
+
+    assert response.status_code == 302
+    session.refresh_from_db()
+    assert session.summary == "Fixed a typo"
