@@ -145,6 +145,9 @@ def dashboard(organisation: Organisation, dimension: str = "overall") -> dict:
         dimension = "overall"
     month_rows = _month_rows(organisation, closed_months(timezone.localdate()))
     latest = month_rows[-1]
+    # The table starts at the first published month: not a run of empty months from
+    # before the organisation had any check-ins.
+    first = next((i for i, row in enumerate(month_rows) if row.published), len(month_rows))
 
     def cell_for(row, perspective):
         if dimension == "overall":
@@ -158,7 +161,7 @@ def dashboard(organisation: Organisation, dimension: str = "overall") -> dict:
     ]
     return {
         "k": organisation.anonymity_threshold,
-        "months": month_rows,
+        "months": month_rows[first:],
         "published_months": [row for row in month_rows if row.published],
         "latest": latest,
         "team_rows": latest.teams,

@@ -1,17 +1,34 @@
 """Geometry for the server-rendered trust trend chart (SVG, no JavaScript).
 
 Two series, "how I see us" and "how they see us", told apart by line style and
-marker shape as well as colour, so the chart reads without colour."""
+marker shape as well as colour, so the chart reads without colour.
+
+The chart is as wide as its card and its text is never scaled: a viewBox scaled the
+whole drawing, so on a phone its labels shrank to 5 px and on a desktop it stopped at
+two thirds of the card. Instead the SVG has a fixed height in pixels and its padding
+(static/css/rapport.css) holds the axis labels; across, everything is placed in
+percent of the plot's width. The lines are drawn in a nested SVG stretched to the plot
+(their strokes do not scale). Each month gets a label; where the card is too narrow
+for all of them, container queries hide every second (or fourth...) one, so the
+labels that remain never touch."""
 
 from dataclasses import dataclass
+from datetime import date
 
-WIDTH, HEIGHT = 640, 260
-LEFT, RIGHT, TOP, BOTTOM = 44, 16, 16, 40
+PLOT_HEIGHT = 200  # px, between the "5" and the "1" grid lines
+LINE_WIDTH = 1000  # the nested SVG's own units across, for the lines' path
+# The chart's padding in rapport.css (.trend-svg), in px: the plot is the rest.
+PAD_LEFT, PAD_RIGHT = 36, 24
+LABEL_SPACE = 40  # px from one month label's centre to the next, at 0.8rem text
+# Container widths (rem) at which more month labels appear (.tick-from-N in rapport.css).
+BREAKPOINTS = (10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30, 33, 36, 40, 45, 50, 55, 60, 70, 80)
+# Each stride divides the next, so at any width the labels shown are every n-th one.
+STRIDES = (1, 2, 4, 8, 16, 32, 64)
 
 
 @dataclass
 class Marker:
-    x: float
+    x: float  # percent of the plot's width
     y: float
     value: float
     label: str
@@ -19,8 +36,8 @@ class Marker:
     def __post_init__(self):
         # Ready-made text for the SVG attributes: a long history has hundreds of markers,
         # and the template's number localisation was most of the page's time.
-        self.cx, self.cy = str(self.x), str(self.y)
-        self.left, self.top = str(round(self.x - 5, 1)), str(round(self.y - 5, 1))
+        self.cx, self.cy = f"{self.x}%", str(self.y)
+        self.top = str(round(self.y - 5, 1))
         self.shown_value = str(self.value)
 
 
@@ -28,29 +45,33 @@ class Marker:
 class Series:
     key: str
     label: str
-    path: str
+    path: str  # in the nested SVG's units: LINE_WIDTH across, px down
     markers: list[Marker]
 
 
 @dataclass
+class Tick:
+    x: str  # percent of the plot's width, ready for the attribute
+    month: str  # "Nov"
+    year: str  # "2026" under the first label and under each January, else ""
+    shown_from: int  # rem of container width from which it shows; 0 = always
+
+
+@dataclass
 class Chart:
-    width: int
     height: int
     series: list[Series]
     y_ticks: list[tuple[float, int]]
-    x_ticks: list[tuple[float, str, str]]  # x, label, text-anchor
-    plot_left: int
-    plot_right: int
-    plot_top: int
-    plot_bottom: int
+    x_ticks: list[Tick]
+    line_width: int = LINE_WIDTH
 
     @property
-    def tick_x(self) -> int:
-        return self.plot_left - 10
+    def plot_bottom(self) -> int:
+        return self.height
 
     @property
     def tick_y(self) -> int:
-        return self.plot_bottom + 24
+        return self.height + 20
 
     @property
     def has_lines(self) -> bool:
@@ -58,29 +79,63 @@ class Chart:
 
 
 def _y(value: float) -> float:
-    return round(TOP + (5 - value) / 4 * (HEIGHT - TOP - BOTTOM), 1)
+    return round((5 - value) / 4 * PLOT_HEIGHT, 1)
 
 
 def _path(markers: list[Marker]) -> str:
-    return " ".join(f"{'M' if i == 0 else 'L'}{m.x},{m.y}" for i, m in enumerate(markers))
+    return " ".join(
+        f"{'M' if i == 0 else 'L'}{round(m.x * LINE_WIDTH / 100, 1)},{m.y}"
+        for i, m in enumerate(markers)
+    )
 
 
-def _anchor(index: int, count: int) -> str:
-    """Edge labels grow inwards so they are never cut off."""
-    if count > 1 and index == 0:
-        return "start"
-    if count > 1 and index == count - 1:
-        return "end"
-    return "middle"
+def _shown_from(positions: list[float]) -> list[int]:
+    """For each label (at a fraction of the plot's width), the narrowest container, in
+    rem, at which it shows: all of them when they are LABEL_SPACE apart, else every
+    second, fourth... label, the first always."""
+    if not positions:
+        return []
+    needed = [0.0] + [float("inf")] * (len(positions) - 1)
+    for stride in STRIDES:
+        kept = positions[::stride]
+        gaps = [b - a for a, b in zip(kept, kept[1:], strict=False)]
+        if not gaps:
+            continue
+        # The plot's width at which the closest two kept labels are LABEL_SPACE apart.
+        container_px = LABEL_SPACE / max(min(gaps), 1e-6) + PAD_LEFT + PAD_RIGHT
+        for index in range(0, len(positions), stride):
+            needed[index] = min(needed[index], container_px / 16)
+    shown = []
+    for rem in needed:
+        if rem == 0:
+            shown.append(0)
+        else:
+            shown.append(next((b for b in BREAKPOINTS if b >= rem), -1))
+    return shown
+
+
+def _month_ticks(whens: list[date], x) -> list[Tick]:
+    """One label per month, at the first point in it."""
+    firsts: list[tuple[int, date]] = []
+    for i, when in enumerate(whens):
+        if not firsts or (when.year, when.month) != (firsts[-1][1].year, firsts[-1][1].month):
+            firsts.append((i, when))
+    positions = [x(i) / 100 for i, _ in firsts]
+    ticks = []
+    for n, ((i, when), shown_from) in enumerate(zip(firsts, _shown_from(positions), strict=True)):
+        if shown_from < 0:
+            continue  # too many months for any card: the table has them all
+        year = f"{when:%Y}" if n == 0 or when.month == 1 else ""
+        ticks.append(Tick(f"{x(i)}%", f"{when:%b}", year, shown_from))
+    return ticks
 
 
 def trend_chart(points, *, mine_label: str, theirs_label: str) -> Chart:
     """`points` are TrendPoints in time order; a series skips rounds it has no value for."""
     count = len(points)
-    span = WIDTH - LEFT - RIGHT
 
     def x(i: int) -> float:
-        return round(LEFT + (span / 2 if count == 1 else i * span / (count - 1)), 1)
+        return round(50 if count == 1 else i * 100 / (count - 1), 2)
 
     series = []
     for key, label in (("mine", mine_label), ("theirs", theirs_label)):
@@ -90,22 +145,9 @@ def trend_chart(points, *, mine_label: str, theirs_label: str) -> Chart:
             if getattr(p, key) is not None
         ]
         series.append(Series(key, label, _path(markers), markers))
-    # At most five date labels, first and last included, one per month.
-    wanted = sorted({round(i * (count - 1) / 4) for i in range(5)}) if count > 5 else range(count)
-    x_ticks, seen = [], set()
-    for i in wanted:
-        label = f"{points[i].when:%b %Y}"
-        if label not in seen:
-            seen.add(label)
-            x_ticks.append((x(i), label, _anchor(i, count)))
     return Chart(
-        width=WIDTH,
-        height=HEIGHT,
+        height=PLOT_HEIGHT,
         series=series,
         y_ticks=[(_y(v), v) for v in range(1, 6)],
-        x_ticks=x_ticks,
-        plot_left=LEFT,
-        plot_right=WIDTH - RIGHT,
-        plot_top=TOP,
-        plot_bottom=HEIGHT - BOTTOM,
+        x_ticks=_month_ticks([p.when for p in points], x),
     )

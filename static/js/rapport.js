@@ -12,9 +12,17 @@ document.addEventListener("htmx:afterSettle", (event) => {
     return;
   }
   // Its messages, or else what the region marks to be read out (a stepper's "Statement 2 of 6").
-  const said = Array.from(region.querySelectorAll(".messages .message, [data-announce]"))
+  const said = Array.from(region.querySelectorAll(".messages .message p, [data-announce]"))
     .map((message) => message.textContent.trim())
     .join(" ");
+  // One banner at a time: the region's new message replaces those shown before it.
+  if (region.querySelector(".messages .message")) {
+    document.querySelectorAll(".messages .message").forEach((message) => {
+      if (!region.contains(message)) {
+        message.remove();
+      }
+    });
+  }
   const announcer = document.getElementById("announcer");
   if (announcer && said) {
     announcer.textContent = "";
@@ -38,5 +46,20 @@ document.addEventListener("htmx:afterSettle", (event) => {
   } else if (heading) {
     heading.setAttribute("tabindex", "-1");
     heading.focus();
+  }
+});
+
+// "Dismiss" on a message: without JavaScript a link back to the page (which no longer
+// has the message); with it, the message just goes, and focus stays nearby.
+document.addEventListener("click", (event) => {
+  const dismiss = event.target.closest && event.target.closest(".message-dismiss");
+  if (!dismiss) {
+    return;
+  }
+  event.preventDefault();
+  const main = document.getElementById("main");
+  dismiss.closest(".message").remove();
+  if (main) {
+    main.focus();
   }
 });

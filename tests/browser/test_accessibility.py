@@ -119,7 +119,11 @@ def test_the_accessibility_and_layout_checks_catch_what_they_look_for(browser: B
         "<main><img src='x.png'><input type='text'>"
         "<div style='width: 600px'>too wide</div>"
         "<button style='position: absolute; top: 0; left: 0'>One</button>"
-        "<button style='position: absolute; top: 0; left: 0'>Two</button></main>"
+        "<button style='position: absolute; top: 0; left: 0'>Two</button>"
+        "<div class='card' style='width: 200px'><div style='width: 300px'>too wide</div></div>"
+        "<button style='position: absolute; top: 100px; left: 0'>Hidden</button>"
+        "<p style='position: absolute; top: 95px; left: 0; width: 150px; height: 60px;"
+        " background: white'>a chart on top</p></main>"
     )
 
     violations = {v["id"] for v in Axe().run(page).response["violations"] if v["impact"] in SERIOUS}
@@ -129,6 +133,11 @@ def test_the_accessibility_and_layout_checks_catch_what_they_look_for(browser: B
     assert any("scrolls sideways" in p for p in problems)
     assert any(p.startswith("cut off: <div") for p in problems)
     assert any(p.startswith('overlap: "One" and "Two"') for p in problems)
+    assert any(p.startswith("out of its card: <div") for p in problems)
+    assert any(
+        p.startswith('not clickable at its centre: <button class=""> Hidden (covered by <p')
+        for p in problems
+    )
 
 
 def test_the_trend_chart_reads_without_colour_and_has_a_table(browser: Browser, live_server):
@@ -173,7 +182,8 @@ def test_the_check_in_stepper_keeps_keyboard_focus_and_says_where_you_are(
     page, session = _session_page(browser, live_server)
     round_ = CheckInRoundFactory(relationship=session.relationship)
     page.goto(f"{live_server.url}/checkins/{round_.public_id}/")
-    expect(page.get_by_text("Statement 1 of 6")).to_be_visible()
+    # The step count, not the screen reader's copy of it in #announcer.
+    expect(page.locator(".step-count")).to_have_text("Statement 1 of 6")
 
     page.get_by_label("4 — Agree").focus()
     page.keyboard.press("Space")

@@ -93,7 +93,7 @@ def test_a_team_of_four_beside_a_team_of_six_in_an_organisation_of_ten(client):
     page, export = _page(client, organisation)
 
     body = text(page)
-    assert "3.4 (10 people)" in body, "the organisation's ten are shown"
+    assert "3.40 (10 people)" in body, "the organisation's ten are shown"
     team_rows = [
         row
         for row in _csv(export)
@@ -235,7 +235,7 @@ def test_rebuild_reports_a_changed_month_and_never_rewrites_it(client):
     assert "4.0" not in err.getvalue(), "no figures in the report"
     assert _published(organisation) == published
     after, _ = _page(client, organisation)
-    assert "4.0 (4 people)" in text(after) and text(after) == text(before)
+    assert "4.00 (4 people)" in text(after) and text(after) == text(before)
 
 
 def test_viewing_and_exporting_are_audited_and_the_chain_verifies(client):
@@ -421,3 +421,19 @@ def test_activity_figures_about_k_people_are_shown_and_about_fewer_are_not(clien
     with time_machine.travel(NOW, tick=False):
         page = text(client.get(reverse("insights_dashboard")))
     assert "Not shown: fewer than 3 people outside HR" in page
+
+
+def test_attack_of_the_empty_months_the_table_starts_at_the_first_published_month(client):
+    """The table showed six empty months from before the organisation had any check-ins,
+    and mixed 3.7 with 3.52."""
+    organisation = OrganisationFactory()
+    _team, pairs = _team_with_pairs(organisation, "Platform", 6)
+    for i, pair in enumerate(pairs):
+        _answer(pair, "coachee", 3 + i % 2)  # 3, 4, 3, 4, 3, 4: a mean of 3.5
+
+    page, _csv_download = _page(client, organisation)
+
+    table = text(page).split("Month by month", 1)[1].split("The reciprocity gap", 1)[0]
+    assert "October 2026" in table
+    assert "September 2026" not in table and "November 2025" not in table
+    assert "3.50 (6 people)" in table, "two decimals everywhere"
