@@ -287,3 +287,10 @@ class BulkSendForm(forms.Form):
     def __init__(self, *args, organisation: Organisation, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["team"].queryset = organisation.teams.all()
+
+    def clean_rows(self):
+        rows = self.cleaned_data["rows"]
+        # The preview allows at most this many; a hand-made send may not bring more.
+        if len([line for line in rows.splitlines() if line.strip()]) > BULK_MAX_LINES:
+            raise forms.ValidationError(f"At most {BULK_MAX_LINES} people can be invited at once.")
+        return rows

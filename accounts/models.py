@@ -155,6 +155,15 @@ class Team(models.Model):
     def __str__(self):
         return self.name
 
+    def clean(self):
+        # HR's trends label their rows with these: a team of the same name would collide.
+        from insights.services import OTHER_TEAMS, WHOLE_ORGANISATION
+
+        if " ".join(self.name.split()).lower() in {WHOLE_ORGANISATION.lower(), OTHER_TEAMS.lower()}:
+            raise ValidationError(
+                {"name": f"“{self.name}” is a name HR's trends use: choose another."}
+            )
+
 
 class MembershipQuerySet(models.QuerySet):
     def managed_by(self, user):

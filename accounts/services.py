@@ -239,6 +239,8 @@ def invitation_create(
         action="invitation.requested" if awaiting_approval else "invitation.created",
         target=invitation,
         organisation=organisation,
+        # A member invites only to coach someone: HR's log says "a member", not who.
+        details={} if inviter_is_hr else {"by_member": True},
     )
     if awaiting_approval:
         return invitation, ""
@@ -266,6 +268,7 @@ def _invitation_renew(
         action="invitation.approved" if was_awaiting else "invitation.renewed",
         target=invitation,
         organisation=invitation.organisation,
+        details={} if by_hr else {"by_member": True},
     )
     # As on approval, the email names whoever first asked.
     _send_invitation(
@@ -646,7 +649,9 @@ class BulkRow:
 
 # "Ada Lovelace <ada@example.com>", optionally followed by ", team".
 _NAME_ADDRESS = re.compile(
-    r"^\s*\"?(?P<name>[^<>\"]*?)\"?\s*<(?P<email>[^<>]*)>\s*(?:[,;\t]\s*(?P<team>.*))?$"
+    # Bounded repeats: unbounded ones took minutes on a long line of spaces.
+    r"^\s{0,50}\"?(?P<name>[^<>\"]{0,200}?)\"?\s{0,50}<(?P<email>[^<>]{0,320})>"
+    r"\s{0,50}(?:[,;\t]\s{0,50}(?P<team>.{0,200}))?$"
 )
 
 
@@ -658,6 +663,8 @@ def _row_from_fields(number: int, fields: list[str]) -> BulkRow:
         return BulkRow(number, problem="Several addresses on one line: put each on its own line.")
     if len(fields) > 3:
         return BulkRow(number, problem="Too many columns: write name, address, team.")
+    if not fields:  # a blank spreadsheet row: ",,"
+        return BulkRow(number, problem="No email address on this line.")
     if len(fields) == 1:
         return BulkRow(number, email=fields[0])
     if len(fields) == 2:

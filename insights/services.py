@@ -159,7 +159,11 @@ def month_publish(*, organisation: Organisation, period: date, source: MonthSour
                 cell.month = month
             PublishedCell.objects.bulk_create(cells)
     except IntegrityError:
-        return False
+        if PublishedMonth.objects.filter(
+            organisation=organisation, period=month_of(period)
+        ).exists():
+            return False  # another run published it at the same moment
+        raise  # anything else is a bug to hear about, not a month silently never published
     return True
 
 

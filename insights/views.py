@@ -94,9 +94,18 @@ def insights_export(request):
     return response
 
 
+# A cell a spreadsheet would read as a formula (a team named "=HYPERLINK(...)").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _as_text(typed: str) -> str:
+    """Text someone typed (a team name), kept as text when the CSV is opened."""
+    return "'" + typed if typed.startswith(FORMULA_START) else typed
+
+
 def _row(group, period, perspective, dimension, cell):
     return [
-        group,
+        _as_text(group),
         f"{period:%Y-%m}",
         perspective,
         dimension,

@@ -36,9 +36,6 @@ from relationships.models import (
     NoteDraft,
 )
 
-# What a deleted person's address becomes wherever it stays behind (invitations).
-DELETED_EMAIL = "former-member@deleted.invalid"
-
 
 def _answers(response) -> dict:
     return {d.key: getattr(response, d.key) for d in DIMENSIONS}
@@ -181,13 +178,19 @@ def account_delete(*, user: User) -> None:
     Authenticator.objects.filter(user=user).delete()
     EmailAddress.objects.filter(user=user).delete()
     Membership.objects.filter(user=user).delete()
-    # HR's list of invitations would otherwise keep the address of someone who left.
-    Invitation.objects.filter(Q(email__iexact=user.email) | Q(accepted_by=user)).update(
-        email=DELETED_EMAIL
-    )
-    CoachingRelationship.objects.filter(invited_email__iexact=user.email).update(
-        invited_email=DELETED_EMAIL
-    )
+    # HR's list of invitations would otherwise keep the address of someone who left. Only
+    # their own organisation's (another's HR must not learn that the address left Rapport);
+    # any still outstanding is withdrawn, so an old link cannot be used under the scrubbed
+    # address, and each row gets an address of its own, so nothing links them.
+    own = Q(accepted_by=user)
+    if organisation is not None:
+        own |= Q(organisation=organisation, email__iexact=user.email)
+    for invitation in Invitation.objects.filter(own):
+        invitation.email = f"deleted-{uuid.uuid4().hex}@deleted.invalid"
+        if invitation.accepted_at is None and invitation.revoked_at is None:
+            invitation.revoked_at = now
+        invitation.save(update_fields=["email", "revoked_at"])
+    CoachingRelationship.objects.filter(coachee=user).update(invited_email="")
     user.email = f"deleted-{uuid.uuid4().hex}@deleted.invalid"
     user.display_name = "Former member"
     user.is_active = False

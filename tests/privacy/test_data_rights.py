@@ -12,6 +12,7 @@ from tests.factories import (
     ActionItemFactory,
     CheckInResponseFactory,
     CheckInRoundFactory,
+    InvitationFactory,
     NoteDraftFactory,
     NoteFactory,
     ReflectionFactory,
@@ -220,3 +221,26 @@ def test_attack_a_deleted_persons_address_stays_in_hrs_invitation_list(
     page = text(hr_client.get(reverse("organisation")))
     assert "leaver@example.com" not in page
     assert not Invitation.objects.filter(email__iexact="leaver@example.com").exists()
+
+
+def test_a_deleted_persons_outstanding_invitations_are_withdrawn_not_reusable(
+    organisation, relationship
+):
+    """Invitations to their address still outstanding when they left must not stay usable
+    under a scrubbed address, nor may scrubbed rows share one address; another
+    organisation's invitation to the same address is not touched (its HR must not learn
+    that the address left Rapport)."""
+    leaver = relationship.coachee
+    address = leaver.email
+    InvitationFactory(organisation=organisation, email=address, token="first")
+    InvitationFactory(organisation=organisation, email=address, token="second")
+    elsewhere = InvitationFactory(email=address, token="elsewhere")
+
+    _delete(Client(), leaver)
+
+    scrubbed = Invitation.objects.filter(organisation=organisation, email__endswith=".invalid")
+    assert scrubbed.count() == 2
+    assert len({i.email for i in scrubbed}) == 2, "each row has an address of its own"
+    assert not scrubbed.filter(revoked_at__isnull=True).exists(), "none can still be used"
+    elsewhere.refresh_from_db()
+    assert elsewhere.email == address and elsewhere.revoked_at is None
