@@ -8,24 +8,14 @@ from playwright.sync_api import Browser, expect
 from reflections.dimensions import DIMENSION_KEYS
 from reflections.models import CheckInResponse
 from tests.browser.test_coaching_journey import _sign_in
-from tests.factories import (
-    CheckInRoundFactory,
-    MembershipFactory,
-    OrganisationFactory,
-    RelationshipFactory,
-)
+from tests.browser.test_journeys import alex_and_sam
+from tests.factories import CheckInRoundFactory, RelationshipFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def _round():
-    organisation = OrganisationFactory()
-    coach = MembershipFactory(
-        organisation=organisation, user__display_name="Alex Coach", user__email="alex@example.com"
-    ).user
-    coachee = MembershipFactory(
-        organisation=organisation, user__display_name="Sam Lee", user__email="sam@example.com"
-    ).user
+    organisation, coach, coachee = alex_and_sam()
     relationship = RelationshipFactory(organisation=organisation, coach=coach, coachee=coachee)
     return CheckInRoundFactory(relationship=relationship)
 
