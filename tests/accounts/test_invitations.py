@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 
 import pytest
@@ -348,3 +349,18 @@ def test_a_members_second_request_for_an_outside_address_still_waits_for_hr(
     assert token == ""
     assert Invitation.objects.get() == invitation and invitation.is_awaiting_approval
     assert mailoutbox == []
+
+
+def test_attack_the_status_pill_is_empty(
+    hr_client, organisation, django_capture_on_commit_callbacks
+):
+    """The template called get_status_display on a property: every pill was blank."""
+    _hr_invites(hr_client, django_capture_on_commit_callbacks)
+    invitation = Invitation.objects.get()
+    InvitationFactory(organisation=organisation, email="gone@example.com", token="gone")
+    Invitation.objects.filter(email="gone@example.com").update(revoked_at=timezone.now())
+
+    page = hr_client.get(reverse("organisation")).content.decode()
+
+    assert re.search(r'class="badge badge-pending">\s*Pending\s*<', page), invitation.status
+    assert re.search(r'class="badge badge-revoked">\s*Revoked\s*<', page)
