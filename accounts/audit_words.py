@@ -81,7 +81,8 @@ def _team(name) -> str:
 def describe(event, *, viewer=None) -> SafeString:
     """One event as a sentence for `viewer`, who reads "you" for themselves."""
     actor = _person(event.actor, viewer, capital=True)
-    if (event.details or {}).get("by_member") and actor != "You":
+    is_viewer = viewer is not None and event.actor_id == viewer.pk
+    if (event.details or {}).get("by_member") and not is_viewer:
         # A member's invitation is a wish to coach someone: others read "A member".
         actor = "A member"
     subject = _person(event.subject, viewer, capital=False)
