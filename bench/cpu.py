@@ -1,24 +1,48 @@
 """CPU per request, in process, through Django's real WSGI handler.
 
-The primary figure of the harness (docs/performance.md): Python's CPU time
+The primary figure of the harness (bench/README.md): Python's CPU time
 (`time.process_time`) plus the CPU the PostgreSQL backend serving this process spent
 (`/proc/<backend pid>/stat`), for a number of requests through `WSGIHandler` with the
 real middleware, the real connection handling (`CONN_MAX_AGE`, health checks) and the
 real transactions. CPU time does not count the time spent waiting for the other core, so
 it is stable on a shared machine where throughput moves by half from run to run.
 
-Pages are measured in interleaved rounds (baseline, page, baseline, page ...), so that
-each ratio compares figures taken in the same minute, and its range over the rounds says
-whether the verdict can be trusted.
+Targets are measured in interleaved rounds (in each round every target once, in turn,
+the baselines first), so that each ratio compares figures taken in the same minute, and
+its range over the rounds says whether a verdict can be trusted (`judge`).
+
+Run as a script (`python bench/cpu.py`, working directory = a Rapport tree), this file is
+the measuring child of the harness: it serves the tree it is started in, so `--compare`
+can measure other revisions with this meter. It imports nothing of the tree but Django's
+settings, and speaks JSON lines (see `child`).
 """
 
+import json
+import math
 import os
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import median
 
 TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
+QUERY_COUNT_HEADER = "X-Bench-Queries"
+# A PostgreSQL backend's CPU is counted in ticks of 10 ms: a sample needs enough requests
+# (and CPU) that one tick is small against it.
+MIN_REQUESTS = 100
+MIN_SAMPLE_SECONDS = 1.0
+PROTOCOL_PREFIX = "BENCH_CPU "
+
+
+def judge(low: float, high: float, limit: float) -> str:
+    """The verdict on a budget "at most `limit`" for a figure measured as a range over
+    rounds: it counts only when the whole range is on one side of the limit."""
+    if high <= limit:
+        return "met"
+    if low > limit:
+        return "missed"
+    return "undecided"
 
 
 @dataclass
@@ -30,7 +54,7 @@ class Target:
 
 @dataclass
 class Samples:
-    """One page's CPU per request in each round, in milliseconds."""
+    """One target's CPU per request in each round, in milliseconds."""
 
     python_ms: list[float] = field(default_factory=list)
     database_ms: list[float] = field(default_factory=list)
@@ -44,20 +68,37 @@ class Samples:
         return median(self.total_ms)
 
 
-def _backend_cpu_seconds() -> float:
-    """CPU seconds the PostgreSQL backend of the default connection has used, or 0 on
-    another database (SQLite runs inside this process, so process_time counts it)."""
+def _backend_cpu() -> tuple[int | None, float]:
+    """The PostgreSQL backend of the default connection and the CPU seconds it has used,
+    or (None, 0) on another database (SQLite runs inside this process, so process_time
+    counts it) or while no connection is open."""
     from django.db import connection
 
     if connection.vendor != "postgresql" or connection.connection is None:
-        return 0.0
+        return None, 0.0
     pid = connection.connection.info.backend_pid
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:  # the server runs elsewhere: only Python's share can be measured
-        return 0.0
+        return None, 0.0
     # After the command name: state is field 3, utime field 14 and stime field 15.
-    return (int(fields[11]) + int(fields[12])) / TICKS_PER_SECOND
+    return pid, (int(fields[11]) + int(fields[12])) / TICKS_PER_SECOND
+
+
+def _backend_cpu_seconds() -> float:
+    return _backend_cpu()[1]
+
+
+@dataclass
+class Response:
+    status: int
+    headers: dict
+    body: bytes
+
+    @property
+    def queries(self) -> int | None:
+        value = self.headers.get(QUERY_COUNT_HEADER)
+        return int(value) if value is not None else None
 
 
 class InProcessClient:
@@ -68,7 +109,7 @@ class InProcessClient:
 
         self.handler = WSGIHandler()
 
-    def get(self, path: str, session_key: str) -> tuple[int, bytes]:
+    def request(self, path: str, session_key: str) -> Response:
         from django.test.client import FakePayload
 
         environ = {
@@ -90,10 +131,10 @@ class InProcessClient:
             "wsgi.multithread": False,
             "wsgi.run_once": False,
         }
-        status = []
+        started = []
 
         def start_response(line, headers, exc_info=None):
-            status.append(int(line.split()[0]))
+            started.append((int(line.split()[0]), dict(headers)))
 
         response = self.handler(environ, start_response)
         try:
@@ -101,49 +142,130 @@ class InProcessClient:
         finally:
             response.close()  # request_finished: what closes or keeps the connection
             environ["wsgi.errors"].close()
-        return status[0], body
+        status, headers = started[0]
+        return Response(status, headers, body)
+
+    def get(self, path: str, session_key: str) -> tuple[int, bytes]:
+        response = self.request(path, session_key)
+        return response.status, response.body
 
 
 def measure_once(client: InProcessClient, target: Target, requests: int) -> tuple[float, float]:
     """Python and database CPU per request, in ms, over `requests` requests."""
     python_started = time.process_time()
-    database_started = _backend_cpu_seconds()
+    backend, database_started = _backend_cpu()
     database_used = 0.0
     for _ in range(requests):
         status, _body = client.get(target.path, target.session_key)
         if status != 200:
             raise RuntimeError(f"{target.name}: {target.path} answered {status}")
-        # The connection may be replaced (CONN_MAX_AGE): count each backend's share.
-        now = _backend_cpu_seconds()
-        if now >= database_started:
-            database_used += now - database_started
-        database_started = now
+        # The connection is replaced when it is older than CONN_MAX_AGE: a new backend
+        # counts from its start (its connection set-up is part of the cost).
+        now_backend, now = _backend_cpu()
+        if now_backend is not None:
+            database_used += now - database_started if now_backend == backend else now
+        backend, database_started = now_backend, now
     python_used = time.process_time() - python_started
     return python_used / requests * 1000, database_used / requests * 1000
+
+
+def requests_for(cpu_ms_per_request: float) -> int:
+    """Requests per sample: at least MIN_REQUESTS and at least MIN_SAMPLE_SECONDS of CPU."""
+    if cpu_ms_per_request <= 0:
+        return MIN_REQUESTS
+    return max(MIN_REQUESTS, math.ceil(MIN_SAMPLE_SECONDS * 1000 / cpu_ms_per_request))
+
+
+def warm_up(client: InProcessClient, target: Target, requests: int) -> Response:
+    """`requests` requests (compiling templates, filling caches); the last response."""
+    response = client.request(target.path, target.session_key)
+    for _ in range(requests - 1):
+        if response.status != 200:
+            break
+        response = client.request(target.path, target.session_key)
+    return response
 
 
 def interleaved(
     targets: list[Target],
     *,
     rounds: int = 5,
-    requests: int = 50,
+    requests: int | None = 50,
     warmup: int = 20,
     progress=None,
 ) -> dict[str, Samples]:
     """Each target's CPU per request in each of `rounds` rounds; within a round every
-    target is measured once, in turn, so the baselines sit between the pages."""
+    target is measured once, in turn, so the baselines sit between the pages.
+    `requests=None` sizes each target's samples with `requests_for`."""
     client = InProcessClient()
+    counts = {}
     for target in targets:
-        for _ in range(warmup):
-            status, _ = client.get(target.path, target.session_key)
-            if status != 200:
-                raise RuntimeError(f"{target.name}: {target.path} answered {status}")
+        response = warm_up(client, target, warmup)
+        if response.status != 200:
+            raise RuntimeError(f"{target.name}: {target.path} answered {response.status}")
+        counts[target.name] = requests or requests_for(sum(measure_once(client, target, 10)))
     samples = {target.name: Samples() for target in targets}
     for number in range(rounds):
         for target in targets:
-            python_ms, database_ms = measure_once(client, target, requests)
+            python_ms, database_ms = measure_once(client, target, counts[target.name])
             samples[target.name].python_ms.append(round(python_ms, 3))
             samples[target.name].database_ms.append(round(database_ms, 3))
         if progress:
             progress(number + 1, rounds)
     return samples
+
+
+def child() -> None:
+    """The measuring child. Reads one JSON line: {"targets": [{"name", "path",
+    "session_key"}], "requests": N or null, "warmup": N, "collectstatic": bool}; warms
+    each target up and answers {"ready": {name: {"status", "queries", "requests"}}}
+    (a target that does not answer 200, such as a view this revision lacks, is left out
+    of the rounds). Then, for each line "round", measures every target once, in order,
+    and answers {"round": {name: [python_ms, database_ms]}}. Answers are single lines
+    starting with PROTOCOL_PREFIX; anything else on stdout is not the protocol's."""
+    spec = json.loads(sys.stdin.readline())
+    import django
+
+    django.setup()
+    if spec.get("collectstatic"):
+        from django.core.management import call_command
+
+        call_command("collectstatic", interactive=False, verbosity=0)
+    client = InProcessClient()
+    ready, counts = {}, {}
+    targets = [Target(**target) for target in spec["targets"]]
+    for target in targets:
+        try:
+            response = warm_up(client, target, spec.get("warmup", 20))
+        except Exception as error:  # noqa: BLE001 - reported to the parent, which decides
+            ready[target.name] = {"status": None, "error": repr(error)}
+            continue
+        entry = {"status": response.status, "queries": response.queries}
+        if response.status == 200:
+            counts[target.name] = spec.get("requests") or requests_for(
+                sum(measure_once(client, target, 10))
+            )
+            entry["requests"] = counts[target.name]
+        ready[target.name] = entry
+    _answer({"ready": ready})
+    for line in sys.stdin:
+        if line.strip() != "round":
+            break
+        figures = {}
+        for target in targets:
+            if target.name in counts:
+                python_ms, database_ms = measure_once(client, target, counts[target.name])
+                figures[target.name] = [round(python_ms, 3), round(database_ms, 3)]
+        _answer({"round": figures})
+
+
+def _answer(message: dict) -> None:
+    sys.stdout.write(PROTOCOL_PREFIX + json.dumps(message) + "\n")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    # Run by path, so this directory (bench/) is first on sys.path: serve the tree in the
+    # working directory instead, whichever revision it is.
+    sys.path[0] = os.getcwd()
+    child()
