@@ -1,15 +1,59 @@
 import uuid
+from pathlib import Path
 
+import django.forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.forms.renderers import TemplatesSetting
+from django.template.backends.jinja2 import Jinja2
+from django.utils.functional import cached_property
+
+import jinja2
+
+WIDGETS = "django/forms/widgets/"
 
 
 class RapportFormRenderer(TemplatesSetting):
-    """Every form, ours and allauth's, renders its fields with our templates."""
+    """Every form, ours and allauth's, renders its fields with our templates.
+
+    Widgets (django/forms/widgets/*) render with Jinja2: Django's own Jinja2 widget
+    templates, overridden where we override them in jinja2/django/forms/widgets/.
+    The Django engine loaded and rendered four templates for every radio option,
+    about a third of the check-in form's time (issue 15). The same HTML:
+    tests/test_form_rendering.py. Autoescape is on, as in every Django template.
+
+    The form and field templates (templates/forms/) stay Django templates, and so do
+    the admin's widget templates (admin/widgets/*, no htmx there), which include
+    Django's own widget templates in the Django engine.
+    """
 
     form_template_name = "forms/form.html"
     field_template_name = "forms/field.html"
+
+    @cached_property
+    def widgets(self) -> jinja2.Environment:
+        return Jinja2(
+            {
+                "NAME": "form-widgets",
+                "DIRS": [
+                    settings.BASE_DIR / "jinja2",
+                    Path(django.forms.__file__).parent / "jinja2",
+                ],
+                "APP_DIRS": False,
+                "OPTIONS": {"environment": "config.jinja2.environment"},
+            }
+        ).env
+
+    def render(self, template_name, context, request=None):
+        if template_name.startswith(WIDGETS):
+            try:
+                template = self.widgets.get_template(template_name)
+            except jinja2.TemplateNotFound:
+                pass  # a widget template only the Django engine has (none today)
+            else:
+                return template.render(context).strip()
+        return super().render(template_name, context, request=request)
 
 
 def apply_validation_error(form, error: ValidationError) -> None:
