@@ -24,6 +24,14 @@ class PublishedMonth(models.Model):
         default=0, help_text="Teams folded into “Other teams” for having fewer than k members."
     )
     published_at = models.DateTimeField(default=timezone.now)
+    # Written once from the cells when the month is published, ready to show: the
+    # whole organisation's figures for the dashboard (insights.services.month_summary)
+    # and the month's rows of the CSV export (month_export).
+    summary = models.JSONField(
+        default=dict, blank=True, help_text="The whole organisation's figures."
+    )
+    csv_figures = models.TextField(blank=True, help_text="The trust figures, as CSV.")
+    csv_activity = models.TextField(blank=True, help_text="The activity figures, as CSV.")
 
     class Meta:
         constraints = [

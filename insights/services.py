@@ -2,6 +2,8 @@
 nothing here knows who answered. A month is published once and never rewritten; a
 later recomputation is compared with it, and differences are reported, not stored."""
 
+import csv
+import io
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -136,6 +138,102 @@ def month_cells(source: MonthSource) -> list[PublishedCell]:
     return cells
 
 
+# The activity figures, in the CSV's order, and their labels there.
+EXPORTED_ACTIVITY = [
+    (ACTIVE_RELATIONSHIPS, "active relationships"),
+    (SESSIONS_HELD, "sessions held"),
+    (PARTICIPATION, "check-in participation %"),
+]
+# A cell a spreadsheet would read as a formula (a team named "=HYPERLINK(...)").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def as_text(typed: str) -> str:
+    """Text someone typed (a team name), kept as text when the CSV is opened."""
+    return "'" + typed if typed.startswith(FORMULA_START) else typed
+
+
+def month_export(period: date, cells: list[tuple]) -> tuple[str, str]:
+    """The month's rows of HR's CSV export, as CSV text: its trust figures, and its
+    activity figures. Stored with the month when it is published, because the month
+    never changes and writing a year's thousand rows on every download cost more than
+    the page's whole budget (issue 15).
+
+    `cells` are (group, perspective, measure, value, respondents, reason) in the
+    published order (by position, then as published). Exactly what the dashboard
+    shows: each mean as there, suppressed figures blank with the reason; per
+    perspective the whole organisation overall and by dimension, then each team (both
+    perspectives together) in the published order."""
+    month = f"{period:%Y-%m}"
+    whole, teams, activity = {}, {}, {}
+    for cell in cells:
+        group, perspective, measure = cell[:3]
+        if not perspective:
+            activity[measure] = cell
+        elif group == WHOLE_ORGANISATION:
+            whole[(perspective, measure)] = cell
+        else:
+            teams.setdefault(group, {})[perspective] = cell
+
+    def row(group, perspective, measure, cell):
+        value, respondents, reason = cell[3:] if cell else (None, None, "")
+        return [
+            as_text(group),
+            month,
+            perspective,
+            measure,
+            "" if reason or value is None else float(value),
+            "" if reason or respondents is None else respondents,
+            reason,
+        ]
+
+    trust = io.StringIO()
+    writer = csv.writer(trust)
+    for perspective in PERSPECTIVES:
+        if (perspective, OVERALL) not in whole:
+            continue  # nobody answered from this side that month
+        for measure in (OVERALL, *DIMENSION_KEYS):
+            cell = whole.get((perspective, measure))
+            writer.writerow(row(WHOLE_ORGANISATION, perspective.value, measure, cell))
+    for group, by_perspective in teams.items():
+        for perspective in PERSPECTIVES:
+            if perspective in by_perspective:
+                writer.writerow(row(group, perspective.value, OVERALL, by_perspective[perspective]))
+    figures = io.StringIO()
+    writer = csv.writer(figures)
+    for measure, label in EXPORTED_ACTIVITY:
+        _group, _perspective, _measure, value, _people, reason = activity.get(
+            measure, (None, None, None, None, None, "")
+        )
+        writer.writerow([month, label, "" if reason or value is None else int(value), reason])
+    return trust.getvalue(), figures.getvalue()
+
+
+def month_summary(cells: list[tuple]) -> dict:
+    """The month's whole-organisation figures as the dashboard shows them, for its
+    twelve months of trends: {perspective: {measure: [value, respondents, reason]}},
+    the activity figures under the perspective "". Stored with the month when it is
+    published, so the dashboard reads a year of them from twelve rows rather than
+    folding a few hundred cells (issue 15). `cells` as month_export takes them."""
+    summary: dict[str, dict[str, list]] = {}
+    for group, perspective, measure, value, respondents, reason in cells:
+        if group != WHOLE_ORGANISATION:
+            continue
+        if value is not None:
+            # Means as before (3.4), activity figures as whole numbers.
+            value = float(value) if perspective else int(value)
+        summary.setdefault(str(perspective), {})[measure] = [value, respondents, reason]
+    return summary
+
+
+def _exported(cells: list[PublishedCell]) -> list[tuple]:
+    """Cells in the published order, as month_export takes them."""
+    return [
+        (cell.group, cell.perspective, cell.measure, cell.value, cell.respondents, cell.reason)
+        for cell in sorted(cells, key=lambda cell: cell.position)  # stable: as published
+    ]
+
+
 def months_published(organisation: Organisation) -> dict[date, int]:
     """The organisation's published months, with the k each was published under."""
     return dict(
@@ -147,6 +245,8 @@ def month_publish(*, organisation: Organisation, period: date, source: MonthSour
     """Store a closed month, once. False if it was published already (perhaps a moment
     ago by a concurrent run): a published month is never rewritten."""
     cells = month_cells(source)
+    csv_figures, csv_activity = month_export(month_of(period), _exported(cells))
+    summary = month_summary(_exported(cells))
     try:
         with transaction.atomic():
             month = PublishedMonth.objects.create(
@@ -154,6 +254,9 @@ def month_publish(*, organisation: Organisation, period: date, source: MonthSour
                 period=month_of(period),
                 threshold=source.threshold,
                 small_team_count=source.small_team_count,
+                csv_figures=csv_figures,
+                csv_activity=csv_activity,
+                summary=summary,
             )
             for cell in cells:
                 cell.month = month
@@ -183,7 +286,8 @@ def month_compare(*, organisation: Organisation, period: date, source: MonthSour
     names of differing cells are reported, never figures: old and new figures side by
     side would be exactly the difference the freeze exists to keep from anyone."""
     month = PublishedMonth.objects.get(organisation=organisation, period=month_of(period))
-    stored = {_key(cell): cell for cell in month.cells.all()}
+    cells = list(month.cells.order_by("position", "pk"))
+    stored = {_key(cell): cell for cell in cells}
     fresh = {_key(cell): cell for cell in month_cells(source)}
     differences = []
     if month.small_team_count != source.small_team_count:
@@ -193,4 +297,11 @@ def month_compare(*, organisation: Organisation, period: date, source: MonthSour
             group, perspective, measure = key
             where = " · ".join(part for part in (group, perspective, measure) if part)
             differences.append(f"{period:%Y-%m}: {where}")
+    # The dashboard's summary and the CSV's rows were written from these cells when the
+    # month was published: they must still say the same (a fresh month's would differ
+    # only where a cell does).
+    if month.summary != month_summary(_exported(cells)):
+        differences.append(f"{period:%Y-%m}: the dashboard's summary of the month")
+    if (month.csv_figures, month.csv_activity) != month_export(month.period, _exported(cells)):
+        differences.append(f"{period:%Y-%m}: the CSV export's rows")
     return differences

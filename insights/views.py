@@ -1,12 +1,14 @@
 import csv
+import io
 
-from django.http import HttpResponse
+from django.db import transaction
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from accounts.models import Membership
 from accounts.services import audit_record
-from insights.selectors import PERSPECTIVES, dashboard
+from insights.selectors import dashboard, export_rows
 
 
 def _hr_membership(request) -> Membership:
@@ -18,9 +20,19 @@ def _hr_membership(request) -> Membership:
     )
 
 
+def _hr_admin(membership: Membership | None) -> Membership:
+    """The same rule as _hr_membership, for a membership already in hand."""
+    if membership is None or membership.role != Membership.Role.HR_ADMIN:
+        raise Http404("No Membership matches the given query.")
+    return membership
+
+
 @require_GET
+@transaction.atomic  # its audit row, only if the page is made: see config/transactions.py
 def insights_dashboard(request):
-    membership = _hr_membership(request)
+    # The membership the page frame shows too (accounts.middleware.PageFrameMiddleware),
+    # with its organisation: one query for both rather than one each.
+    membership = _hr_admin(request.page_frame.membership)
     organisation = membership.organisation
     context = {
         "membership": membership,
@@ -32,28 +44,23 @@ def insights_dashboard(request):
     return render(request, "insights/dashboard.html", {"organisation": organisation, **context})
 
 
-def _value(cell):
-    return "" if cell.suppressed or cell.mean is None else cell.mean
-
-
 @require_GET
+@transaction.atomic  # its audit row, only if the page is made: see config/transactions.py
 def insights_export(request):
     """Exactly what the dashboard shows, for every published month, as CSV: suppressed
-    figures blank, with the reason."""
+    figures blank, with the reason. Each month's rows were written when it was
+    published (insights.services.month_export)."""
     organisation = _hr_membership(request).organisation
-    data = dashboard(organisation)
+    figures, activity = export_rows(organisation)
     audit_record(
         actor=request.user,
         action="insights.exported",
         target=organisation,
         organisation=organisation,
     )
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="rapport-insights-{organisation.slug}.csv"'
-    )
-    writer = csv.writer(response)
-    writer.writerow(["# Minimum group size (k)", data["k"]])
+    head, between = io.StringIO(), io.StringIO()
+    writer = csv.writer(head)
+    writer.writerow(["# Minimum group size (k)", organisation.anonymity_threshold])
     writer.writerow(
         [
             "group",
@@ -65,51 +72,14 @@ def insights_export(request):
             "suppressed because",
         ]
     )
-    for month in data["published_months"]:
-        for perspective in PERSPECTIVES:
-            cell = month.cells[perspective]
-            if not cell.published:
-                continue  # nobody answered from this side that month
-            writer.writerow(_row("Whole organisation", month.period, perspective, "overall", cell))
-            for d in data["dimensions"]:
-                dimension_cell = month.dimensions[(perspective, d.key)]
-                writer.writerow(
-                    _row("Whole organisation", month.period, perspective, d.key, dimension_cell)
-                )
-        for team in month.teams:
-            for perspective in PERSPECTIVES:
-                cell = team.cells.get(perspective)
-                if cell is not None:
-                    writer.writerow(_row(team.label, month.period, perspective, "overall", cell))
+    writer = csv.writer(between)
     writer.writerow([])
     writer.writerow(["month", "figure", "value", "suppressed because"])
-    for month in data["published_months"]:
-        for label, figure in (
-            ("active relationships", month.active_relationships),
-            ("sessions held", month.sessions_held),
-            ("check-in participation %", month.participation),
-        ):
-            value = "" if figure.suppressed or figure.value is None else figure.value
-            writer.writerow([f"{month.period:%Y-%m}", label, value, figure.reason])
+    response = HttpResponse(
+        "".join([head.getvalue(), *figures, between.getvalue(), *activity]),
+        content_type="text/csv; charset=utf-8",
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="rapport-insights-{organisation.slug}.csv"'
+    )
     return response
-
-
-# A cell a spreadsheet would read as a formula (a team named "=HYPERLINK(...)").
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _as_text(typed: str) -> str:
-    """Text someone typed (a team name), kept as text when the CSV is opened."""
-    return "'" + typed if typed.startswith(FORMULA_START) else typed
-
-
-def _row(group, period, perspective, dimension, cell):
-    return [
-        _as_text(group),
-        f"{period:%Y-%m}",
-        perspective,
-        dimension,
-        _value(cell),
-        "" if cell.suppressed or cell.respondents is None else cell.respondents,
-        cell.reason,
-    ]
