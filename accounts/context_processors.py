@@ -1,11 +1,20 @@
 from django.utils.functional import SimpleLazyObject
 
-from accounts.selectors import membership_of
+from accounts.frame import frame_links, nav_section, page_frame
 
 
-def membership(request):
-    """The signed-in person's membership (or None), fetched only if a template uses it."""
+def frame(request):
+    """What the page frame shows of the signed-in person (accounts.frame): their
+    membership and the number of check-ins they have yet to answer, from one query run
+    only if a template uses them (an htmx fragment does not), and the navigation section
+    of the page, and the frame's links (found once per process)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"membership": None}
-    return {"membership": SimpleLazyObject(lambda: membership_of(user))}
+        return {"membership": None, "frame": None, "nav_section": "", "frame_links": frame_links()}
+    lazy_frame = SimpleLazyObject(lambda: page_frame(request))
+    return {
+        "membership": SimpleLazyObject(lambda: lazy_frame.membership),
+        "frame": lazy_frame,
+        "nav_section": nav_section(request),
+        "frame_links": frame_links(),
+    }

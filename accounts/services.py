@@ -33,6 +33,7 @@ from accounts.models import (
     hash_invitation_token,
     is_organisational,
 )
+from config.prepared import PreparedRead
 
 # Sent inside the accepting transaction, with invitation= and user=.
 invitation_accepted = Signal()
@@ -422,6 +423,16 @@ def profile_update(*, user: User, display_name: str, time_zone: str) -> User:
 # The advisory lock that serialises writers of the audit chain on PostgreSQL.
 AUDIT_CHAIN_LOCK = 0x52415054  # "RAPT"
 
+# The hash of the chain's last event, its row locked, as .first() had it: compiled once
+# per process (config.prepared), since building it cost 0.6 ms of CPU on every audited
+# request (HR's dashboard writes one per view). Only run inside audit_record's
+# transaction, after the advisory lock.
+_last_hash = PreparedRead(
+    lambda: (
+        AuditEvent.objects.select_for_update().order_by("-id").values_list("hash", flat=True)[:1]
+    )
+)
+
 
 def audit_record(
     *,
@@ -440,7 +451,10 @@ def audit_record(
     the two parties' business, so no organisation-wide query can find it."""
     if not is_organisational(action):
         organisation = None
-    with transaction.atomic():
+    # No savepoint inside a caller's transaction (two statements fewer): the event
+    # belongs to that transaction, and if writing it fails the whole action rolls back,
+    # rather than the action going on without its event.
+    with transaction.atomic(savepoint=False):
         # One writer at a time extends the chain. A row lock on the last event is not
         # enough on PostgreSQL: a second writer waiting for it still gets that same row
         # once it is free, and the chain forks; so a lock on the chain itself, held to
@@ -448,7 +462,7 @@ def audit_record(
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_CHAIN_LOCK])
-        last = AuditEvent.objects.select_for_update().order_by("-id").first()
+        last = _last_hash()
         event = AuditEvent(
             organisation=organisation,
             actor=actor,
@@ -456,7 +470,7 @@ def audit_record(
             action=action,
             target_type=target._meta.label_lower if target is not None else "",
             target_id=getattr(target, "public_id", None),
-            previous_hash=last.hash if last else "",
+            previous_hash=last[0] if last else "",
             details=details or {},
         )
         event.hash = event.compute_hash()

@@ -3,6 +3,7 @@ from urllib.parse import urlencode
 
 from allauth.account.adapter import get_adapter
 from allauth.account.views import SignupView
+from allauth.mfa.models import Authenticator
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
@@ -28,8 +29,9 @@ from accounts.forms import (
     ProfileForm,
     TeamForm,
 )
-from accounts.models import AuditEvent, Invitation, Membership
-from accounts.selectors import membership_of, organisation_members, organisation_overview
+from accounts.frame import page_frame
+from accounts.models import AuditEvent, Invitation, Membership, User
+from accounts.selectors import organisation_members, organisation_overview
 from accounts.services import (
     InvitationError,
     bulk_rows_as_text,
@@ -50,6 +52,8 @@ from accounts.services import (
 )
 from config.access import scoped_get_or_404
 from config.forms import apply_validation_error
+from config.prepared import PreparedRead, Row
+from reflections.selectors import due_checkins
 from relationships.selectors import relationship_counts, relationships_for
 
 INVITATION_SESSION_KEY = "invitation_token"
@@ -86,13 +90,24 @@ def readyz(request):
 # --- Home and profile ---------------------------------------------------------
 
 
+# Compiled once per process (config.prepared): whether the person has set up two-factor
+# authentication, for the home page's suggestion.
+_authenticator_of = PreparedRead(
+    lambda person: Authenticator.objects.filter(user=person).values_list("pk", flat=True)[:1],
+    person=Row(User),
+)
+
+
 @require_GET
 def home(request):
-    membership = membership_of(request.user)
-    context = {"membership": membership}
+    # The full list of due check-ins here; the frame only counts them, and with their
+    # number in hand its one query leaves the count out.
+    checkins_due = due_checkins(request.user)
+    membership = page_frame(request, checkins_due=len(checkins_due)).membership
+    context = {"membership": membership, "checkins_due": checkins_due}
     if membership is not None and membership.is_hr_admin:
         context["overview"] = organisation_overview(membership.organisation)
-    context["has_mfa"] = request.user.authenticator_set.exists()
+    context["has_mfa"] = bool(_authenticator_of(person=request.user))
     if membership is not None:
         context.update(relationships_for(request.user))
     return render(request, "accounts/home.html", context)

@@ -39,16 +39,42 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
-# SQLite serving concurrent web requests (the demo's threaded runserver): every request
-# runs in a transaction (ATOMIC_REQUESTS), and a DEFERRED one that reads, then writes (an
-# audit event) fails at once with "database is locked" when another holds the write lock.
-# IMMEDIATE takes the write lock when the transaction begins, waiting up to `timeout`
-# seconds for it; WAL lets readers go on while one request writes.
+# SQLite serving concurrent web requests (the demo's threaded runserver): every POST runs
+# in a transaction (config.transactions), as does every service that writes, and a
+# DEFERRED one that reads, then writes (an audit event) fails at once with "database is
+# locked" when another holds the write lock. IMMEDIATE takes the write lock when the
+# transaction begins, waiting up to `timeout` seconds for it. Pages that only read
+# (GET) run in autocommit and take no lock at all; WAL lets them read while one request
+# writes.
 SQLITE_OPTIONS = {
     "transaction_mode": "IMMEDIATE",
     "timeout": 20,
     "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
 }
+
+
+def postgres_prepared_statements() -> dict:
+    """psycopg 3's prepared statements, for PostgreSQL only.
+
+    Django sends each query as text with its values quoted in (client-side binding), so
+    PostgreSQL parses and plans it afresh every time: most of its CPU on Rapport's pages
+    (issue 15). With server-side binding the values travel apart from the query, and
+    psycopg prepares a query on a connection once it has run `prepare_threshold` times
+    there; from then on PostgreSQL skips parsing and planning it. Persistent
+    connections (CONN_MAX_AGE) keep the prepared statements from request to request.
+
+    DATABASE_PREPARED_STATEMENTS=false goes back to Django's default (client-side binding,
+    nothing prepared). A connection pooler in transaction mode (PgBouncer's
+    pool_mode=transaction) hands each transaction a different server connection, where
+    a statement prepared on another does not exist: it needs PgBouncer 1.21 or later
+    with max_prepared_statements set (say 200), or else DATABASE_PREPARED_STATEMENTS=false.
+    DATABASE_PREPARE_THRESHOLD=none keeps server-side binding but prepares nothing.
+    Session-mode pooling, or none, needs nothing."""
+    if not env_bool("DATABASE_PREPARED_STATEMENTS", True):
+        return {}
+    raw = os.environ.get("DATABASE_PREPARE_THRESHOLD", "")
+    threshold = None if raw.strip().lower() == "none" else env_int("DATABASE_PREPARE_THRESHOLD", 5)
+    return {"server_side_binding": True, "prepare_threshold": threshold}
 
 
 def database_from_url(url: str, *, base_dir: Path) -> dict:
@@ -66,7 +92,7 @@ def database_from_url(url: str, *, base_dir: Path) -> dict:
             "OPTIONS": dict(SQLITE_OPTIONS),
         }
     if scheme in {"postgres", "postgresql", "pgsql"}:
-        options = dict(parse_qsl(parts.query))
+        options = {**postgres_prepared_statements(), **dict(parse_qsl(parts.query))}
         # Fail fast when the server is unreachable instead of hanging a worker.
         options.setdefault("connect_timeout", "5")
         return {

@@ -1,6 +1,7 @@
 from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.db import transaction
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -16,6 +17,7 @@ def _export(request):
 
 
 @require_GET
+@transaction.atomic  # its audit row, only if the export is made: see config/transactions.py
 def export_json(request):
     response = JsonResponse(_export(request), json_dumps_params={"indent": 2})
     response["Content-Disposition"] = 'attachment; filename="rapport-my-data.json"'
@@ -23,6 +25,7 @@ def export_json(request):
 
 
 @require_GET
+@transaction.atomic  # its audit row, only if the export is made: see config/transactions.py
 def export_html(request):
     html = render_to_string("privacy/export.html", {"data": _export(request)}, request=request)
     response = HttpResponse(html)

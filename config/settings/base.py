@@ -54,9 +54,12 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "accounts.middleware.PageFrameMiddleware",
     "accounts.middleware.UserTimezoneMiddleware",
     "accounts.middleware.NoStoreForSignedInMiddleware",
     "accounts.middleware.PrivilegedNeedMFAMiddleware",
+    # Last: a transaction around the view for POST, PUT, PATCH and DELETE only.
+    "config.transactions.AtomicUnsafeRequestsMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -72,14 +75,26 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "accounts.context_processors.membership",
-                "reflections.context_processors.checkins_due",
+                "accounts.context_processors.frame",
             ],
             # Partials as a builtin, so templates move to Django 6's built-in
             # partials without a {% load %} in each of them.
             "builtins": ["template_partials.templatetags.partials"],
         },
-    }
+    },
+    # Second, so render() keeps the Django engine. Only for hot partials that
+    # cannot meet their budget with the Django engine, fetched explicitly with
+    # get_template(name, using="jinja2") (issue 15). Autoescape on.
+    {
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "NAME": "jinja2",
+        "DIRS": [BASE_DIR / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {
+            "environment": "config.jinja2.environment",
+            "autoescape": True,
+        },
+    },
 ]
 FORM_RENDERER = "config.forms.RapportFormRenderer"
 
@@ -88,7 +103,9 @@ DATABASES = {
         **database_from_url(
             os.environ.get("DATABASE_URL", "sqlite:///db.sqlite3"), base_dir=BASE_DIR
         ),
-        "ATOMIC_REQUESTS": True,
+        # Not every request: config.transactions wraps the views of unsafe methods, so
+        # pages that only read run without BEGIN and COMMIT.
+        "ATOMIC_REQUESTS": False,
         # A new PostgreSQL connection per request made simple pages ~7x slower.
         "CONN_MAX_AGE": env_int("CONN_MAX_AGE", 60),
         "CONN_HEALTH_CHECKS": True,
