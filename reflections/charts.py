@@ -12,8 +12,10 @@ percent of the plot's width. The lines are drawn in a nested SVG stretched to th
 for all of them, container queries hide every second (or fourth...) one, so the
 labels that remain never touch."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+
+from markupsafe import Markup, escape
 
 PLOT_HEIGHT = 200  # px, between the "5" and the "1" grid lines
 LINE_WIDTH = 1000  # the nested SVG's own units across, for the lines' path
@@ -47,6 +49,8 @@ class Series:
     label: str
     path: str  # in the nested SVG's units: LINE_WIDTH across, px down
     markers: list[Marker]
+    # The markers as SVG (see _markers_html), for trend_svg.html.
+    markers_html: Markup = field(default_factory=Markup)
 
 
 @dataclass
@@ -64,6 +68,7 @@ class Chart:
     y_ticks: list[tuple[float, int]]
     x_ticks: list[Tick]
     line_width: int = LINE_WIDTH
+    days: list[str] = field(default_factory=list)  # each point's day, "7 Dec 2026"
 
     @property
     def plot_bottom(self) -> int:
@@ -87,6 +92,28 @@ def _path(markers: list[Marker]) -> str:
         f"{'M' if i == 0 else 'L'}{round(m.x * LINE_WIDTH / 100, 1)},{m.y}"
         for i, m in enumerate(markers)
     )
+
+
+def _markers_html(key: str, label: str, markers: list[Marker]) -> Markup:
+    """The series' markers as SVG, as trend_svg.html drew them one by one: built here
+    because a long history has two hundred of them and the template's escaping of
+    every value was most of the chart's rendering time (issue 15). The label holds a
+    name someone typed, so it is escaped (once); the rest is numbers and dates
+    formatted above."""
+    title = escape(label)
+    if key == "mine":
+        shapes = (
+            f'<circle cx="{m.cx}" cy="{m.cy}" r="5"><title>{title}, {m.label}: '
+            f"{m.shown_value}</title></circle>"
+            for m in markers
+        )
+    else:
+        shapes = (
+            f'<rect x="{m.cx}" y="{m.top}" width="10" height="10" transform="translate(-5 0)">'
+            f"<title>{title}, {m.label}: {m.shown_value}</title></rect>"
+            for m in markers
+        )
+    return Markup("\n".join(shapes))  # noqa: S704 (escaped above)
 
 
 def _shown_from(positions: list[float]) -> list[int]:
@@ -137,17 +164,34 @@ def trend_chart(points, *, mine_label: str, theirs_label: str) -> Chart:
     def x(i: int) -> float:
         return round(50 if count == 1 else i * 100 / (count - 1), 2)
 
+    days = [f"{p.when:%-d %b %Y}" for p in points]  # once for both series
     series = []
     for key, label in (("mine", mine_label), ("theirs", theirs_label)):
         markers = [
-            Marker(x(i), _y(getattr(p, key)), getattr(p, key), f"{p.when:%-d %b %Y}")
+            Marker(x(i), _y(value), value, days[i])
             for i, p in enumerate(points)
-            if getattr(p, key) is not None
+            if (value := getattr(p, key)) is not None
         ]
-        series.append(Series(key, label, _path(markers), markers))
+        series.append(
+            Series(key, label, _path(markers), markers, _markers_html(key, label, markers))
+        )
     return Chart(
         height=PLOT_HEIGHT,
         series=series,
         y_ticks=[(_y(v), v) for v in range(1, 6)],
         x_ticks=_month_ticks([p.when for p in points], x),
+        days=days,
+    )
+
+
+def table_rows_html(points, days: list[str]) -> Markup:
+    """The rows of the chart's table (trend_chart.html), one per point: built here for
+    the same reason as the markers. Only numbers and the days formatted above; no text
+    anyone typed."""
+    return Markup(  # noqa: S704 (numbers and dates only)
+        "\n".join(
+            f'<tr><th scope="row">{day}</th><td>{"—" if p.mine is None else p.mine}</td>'
+            f"<td>{'not shared' if p.theirs is None else p.theirs}</td></tr>"
+            for p, day in zip(points, days, strict=True)
+        )
     )

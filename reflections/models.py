@@ -18,7 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from privacy.encryption import EncryptedText
-from relationships.models import CoachingRelationship, CoachingSession
+from relationships.models import CoachingRelationship, CoachingSession, party_to_started
 
 ANSWER = [MinValueValidator(1), MaxValueValidator(5)]
 
@@ -37,8 +37,9 @@ def end_of_day(day: date, zone: zoneinfo.ZoneInfo) -> datetime:
 
 class CheckInRoundQuerySet(models.QuerySet):
     def visible_to(self, user):
-        """Rounds of relationships the person is a party to (and that started)."""
-        return self.filter(relationship__in=CoachingRelationship.objects.started_for(user))
+        """Rounds of relationships the person is a party to (and that started): as a
+        join, not an IN (subquery) (see relationships.models.party_to_started)."""
+        return self.filter(party_to_started(user)) if user.is_authenticated else self.none()
 
     def open_at(self, now):
         return self.filter(closed_at__isnull=True, closes_at__gt=now)

@@ -4,13 +4,16 @@ person's only after the mutual reveal, and only what they chose to share."""
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
+from operator import attrgetter
 from statistics import mean
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Q
 from django.utils import timezone
 
-from reflections.charts import trend_chart
-from reflections.dimensions import DIMENSIONS, Dimension
+from accounts.models import User
+from config.prepared import Moment, PreparedRead, Row
+from reflections.charts import table_rows_html, trend_chart
+from reflections.dimensions import DIMENSION_KEYS, DIMENSIONS, Dimension
 from reflections.models import CheckInResponse, CheckInRound
 
 
@@ -91,16 +94,26 @@ def shared_comment(response: CheckInResponse | None) -> str | None:
     return response.comment_or_none()
 
 
+def _sides(round_, responses: dict, relationship, user_id, now):
+    """What one person may see of one round: (their own response, the other person's
+    response, whether the round is revealed, the other's comment). The comment is None
+    unless the round is revealed and the other shared it under a valid seal. The one
+    place the reveal rule is applied: round_view and the trend both come here."""
+    coach_id, coachee_id = relationship.coach_id, relationship.coachee_id
+    other_id = coachee_id if user_id == coach_id else coach_id
+    mine = responses.get(user_id)
+    theirs = responses.get(other_id) if other_id is not None else None
+    revealed = is_revealed(round_, responses, relationship, now)
+    theirs_comment = shared_comment(theirs) if revealed else None
+    return mine, theirs, revealed, theirs_comment
+
+
 def round_view(round_: CheckInRound, user, *, responses=None, now=None) -> RoundView:
     relationship = round_.relationship
     now = now or timezone.now()
     if responses is None:
         responses = {r.respondent_id: r for r in round_.responses.all()}
-    other = relationship.other_party(user)
-    mine = responses.get(user.pk)
-    theirs = responses.get(other.pk) if other is not None else None
-    revealed = is_revealed(round_, responses, relationship, now)
-    theirs_comment = shared_comment(theirs) if revealed else None
+    mine, theirs, revealed, theirs_comment = _sides(round_, responses, relationship, user.pk, now)
     return RoundView(
         round=round_,
         mine=mine,
@@ -115,16 +128,102 @@ def round_view(round_: CheckInRound, user, *, responses=None, now=None) -> Round
     )
 
 
-def _overall(response: CheckInResponse) -> float:
+_ALL_ANSWERS = attrgetter(*DIMENSION_KEYS)
+
+
+def _overall(response) -> float:
     # sum / len, not statistics.mean: the same float for whole numbers, far cheaper.
-    return round(sum(getattr(response, d.key) for d in DIMENSIONS) / len(DIMENSIONS), 2)
+    return round(sum(_ALL_ANSWERS(response)) / len(DIMENSION_KEYS), 2)
 
 
-@dataclass
+def _value_of(dimension_key: str):
+    """What a response gives the trend of a dimension: its answer, or for "overall"
+    the mean of all six."""
+    return _overall if dimension_key == "overall" else attrgetter(dimension_key)
+
+
+class _Answer:
+    """A check-in response read as a plain row (values_list): its numbers and its seal,
+    for the pages that read a long history, where a model instance per response was
+    much of their time. The seal is checked by the model's own field, as in
+    CheckInResponse.comment_or_none, so shared_comment and the reveal rule treat it
+    exactly like a CheckInResponse."""
+
+    FIELDS = (
+        "public_id",
+        "round_id",
+        "respondent_id",
+        "shared",
+        "comment_ciphertext",
+        *DIMENSION_KEYS,
+    )
+    __slots__ = FIELDS
+    _meta = CheckInResponse._meta  # the seal's associated data names the model
+
+    def __init__(self, row):
+        # One unpacking, not a setattr per field: a long history has hundreds of rows.
+        (
+            self.public_id,
+            self.round_id,
+            self.respondent_id,
+            self.shared,
+            self.comment_ciphertext,
+            self.reliability,
+            self.competence,
+            self.honesty,
+            self.integrity,
+            self.positive_intentions,
+            self.freedom_to_be_real,
+        ) = row
+
+    def comment_or_none(self) -> str | None:
+        return CheckInResponse.comment.read_or_none(self)
+
+
+class _RoundOpen:
+    """Whether a round is open, judged in SQL at the same instant (see _round_open_at): all
+    the reveal rule needs of a round, without reading its two timestamps per response
+    (parsing them was half the trend's reading time)."""
+
+    __slots__ = ("open",)
+
+    def __init__(self, open_: bool):
+        self.open = open_
+
+    def is_open_at(self, now) -> bool:
+        return self.open
+
+
+def _round_open_at(now):
+    """CheckInRound.is_open_at(now) as a column of the round: the rule of
+    CheckInRound.objects.open_at."""
+    return ExpressionWrapper(
+        Q(closed_at__isnull=True, closes_at__gt=now), output_field=BooleanField()
+    )
+
+
+@dataclass(slots=True)
 class TrendPoint:
     when: date
     mine: float | None
     theirs: float | None
+
+    @property
+    def label(self) -> str:
+        """The round's day as the table shows it ("7 Dec 2026"): formatted here, since
+        Django's date filter costs more than the row around it."""
+        return f"{self.when:%-d %b %Y}"
+
+
+def _point(when: date, mine, theirs_visible, value) -> TrendPoint | None:
+    """A round's point on the trend, or None when neither side has a number to show."""
+    if mine is None and theirs_visible is None:
+        return None
+    return TrendPoint(
+        when,
+        value(mine) if mine is not None else None,
+        value(theirs_visible) if theirs_visible is not None else None,
+    )
 
 
 @dataclass
@@ -137,66 +236,9 @@ class Participation:
     open_rounds: int = 0
 
 
-@dataclass
-class CheckInSummary:
-    views: list[RoundView]
-    current: RoundView | None
-    points_by_dimension: dict[str, list[TrendPoint]]
-    participation: Participation
-    has_older: bool = False  # rounds before the ones loaded (see checkin_summary's `last`)
-
-
-def checkin_summary(relationship, user, last: int | None = None) -> CheckInSummary:
-    """The check-in block and trend, in three queries however long the history.
-    With `last`, the rounds (and trend points) are only the latest that many; the
-    participation figures always count every round so far, the open one included."""
-    now = timezone.now()
-    rounds = CheckInRound.objects.filter(relationship=relationship).prefetch_related(
-        Prefetch("responses", queryset=CheckInResponse.objects.all())
-    )
-    has_older = False
-    if last:
-        # Only rounds that can make a point (someone answered), and the open one: a run
-        # of unanswered rounds must not push the answered ones out of the chart.
-        rounds = rounds.filter(
-            Q(Exists(CheckInResponse.objects.filter(round=OuterRef("pk"))))
-            | Q(closed_at__isnull=True)
-        )
-        rounds = list(rounds.order_by("-opens_on")[: last + 1])[::-1]
-        has_older = len(rounds) > last
-        rounds = rounds[-last:]
-    else:
-        rounds = list(rounds.order_by("opens_on"))
-    for r in rounds:
-        r.relationship = relationship  # already loaded: no query per round
-    views = [
-        round_view(r, user, responses={x.respondent_id: x for x in r.responses.all()}, now=now)
-        for r in rounds
-    ]
-    current = next((v for v in reversed(views) if v.open), None)
-    points: dict[str, list[TrendPoint]] = {"overall": []}
-    for d in DIMENSIONS:
-        points[d.key] = []
-    for view in views:
-        if view.mine is None and view.theirs_visible is None:
-            continue
-        points["overall"].append(
-            TrendPoint(
-                view.round.opens_on,
-                _overall(view.mine) if view.mine else None,
-                _overall(view.theirs_visible) if view.theirs_visible else None,
-            )
-        )
-        for d in DIMENSIONS:
-            points[d.key].append(
-                TrendPoint(
-                    view.round.opens_on,
-                    getattr(view.mine, d.key) if view.mine else None,
-                    getattr(view.theirs_visible, d.key) if view.theirs_visible else None,
-                )
-            )
-    # Every round so far, the open one too: the same rounds the table and chart draw
-    # from, so "Rounds answered" never disagrees with the rows beside it.
+def participation(relationship, now) -> Participation:
+    """Every round so far, the open one too: the same rounds the table and chart draw
+    from, so "Rounds answered" never disagrees with the rows beside it."""
     so_far = CheckInRound.objects.filter(relationship=relationship).aggregate(
         rounds=Count("pk", distinct=True),
         open_rounds=Count("pk", distinct=True, filter=Q(closed_at__isnull=True, closes_at__gt=now)),
@@ -205,13 +247,160 @@ def checkin_summary(relationship, user, last: int | None = None) -> CheckInSumma
             "responses", filter=Q(responses__respondent=relationship.coachee_id)
         ),
     )
+    return Participation(**so_far)
+
+
+@dataclass
+class CheckInSummary:
+    views: list[RoundView]
+    current: RoundView | None
+    points: list[TrendPoint]  # the trend of `dimension_key` over the rounds loaded
+    participation: Participation
+    has_older: bool = False  # rounds before the ones loaded (see checkin_summary's `last`)
+    dimension_key: str = "overall"
+
+
+def _latest_rounds_query(relationship, last: int):
+    """The latest `last` + 1 rounds, newest first, that can make a point (someone
+    answered), and the open one: a run of unanswered rounds must not push the answered
+    ones out of the chart. One more than `last` tells whether there are older ones."""
+    return (
+        CheckInRound.objects.filter(relationship=relationship)
+        .filter(
+            Q(Exists(CheckInResponse.objects.filter(round=OuterRef("pk"))))
+            | Q(closed_at__isnull=True)
+        )
+        .order_by("-opens_on")[: last + 1]
+    )
+
+
+_latest_rounds: dict[int, tuple[PreparedRead, PreparedRead]] = {}
+
+
+def _latest_rounds_reads(last: int) -> tuple[PreparedRead, PreparedRead]:
+    """The latest rounds and their answers (as rows: _Answer.FIELDS), compiled once per
+    process and `last` (config.prepared): building them cost Django ~1.5 ms a page."""
+    if last not in _latest_rounds:
+        from relationships.models import CoachingRelationship
+
+        on = {"relationship": Row(CoachingRelationship)}
+        _latest_rounds[last] = (
+            PreparedRead(lambda relationship: _latest_rounds_query(relationship, last), **on),
+            PreparedRead(
+                lambda relationship: (
+                    CheckInResponse.objects.filter(
+                        round__in=_latest_rounds_query(relationship, last).values("pk")
+                    )
+                    .order_by()
+                    .values_list(*_Answer.FIELDS)
+                ),
+                **on,
+            ),
+        )
+    return _latest_rounds[last]
+
+
+def checkin_summary(
+    relationship, user, last: int | None = None, dimension_key: str = "overall"
+) -> CheckInSummary:
+    """The check-in block and the trend of one dimension, in three queries however long
+    the history. With `last`, the rounds (and trend points) are only the latest that
+    many; the participation figures always count every round so far, the open one
+    included. The views' responses are plain rows (_Answer), not model instances."""
+    now = timezone.now()
+    has_older = False
+    if last:
+        rounds_read, answers_read = _latest_rounds_reads(last)
+        rounds = rounds_read(relationship=relationship)[::-1]
+        has_older = len(rounds) > last
+        rounds = rounds[-last:]
+        # The answers to those rounds (and to the one older round read for has_older,
+        # left out below).
+        rows = answers_read(relationship=relationship)
+    else:
+        rounds = list(CheckInRound.objects.filter(relationship=relationship).order_by("opens_on"))
+        rows = (
+            CheckInResponse.objects.filter(round__relationship=relationship)
+            .order_by()
+            .values_list(*_Answer.FIELDS)
+        )
+    # The responses as rows, not a prefetch: a prefetch builds a model instance per
+    # response and a queryset per round.
+    by_round: dict[int, dict] = {r.pk: {} for r in rounds}
+    for row in rows:
+        answer = _Answer(row)
+        if answer.round_id in by_round:
+            by_round[answer.round_id][answer.respondent_id] = answer
+    for r in rounds:
+        r.relationship = relationship  # already loaded: no query per round
+    views = [round_view(r, user, responses=by_round[r.pk], now=now) for r in rounds]
+    current = next((v for v in reversed(views) if v.open), None)
+    value = _value_of(dimension_key)
+    points = [
+        point
+        for v in views
+        if (point := _point(v.round.opens_on, v.mine, v.theirs_visible, value)) is not None
+    ]
     return CheckInSummary(
         views=views,
         current=current,
-        points_by_dimension=points,
-        participation=Participation(**so_far),
+        points=points,
+        participation=participation(relationship, now),
         has_older=has_older,
+        dimension_key=dimension_key,
     )
+
+
+def trend_points(relationship, user, dimension_key: str, now) -> list[TrendPoint]:
+    """The trend of one dimension over every round (see trend_history)."""
+    return trend_history(relationship, user, dimension_key, now)[0]
+
+
+def trend_history(
+    relationship, user, dimension_key: str, now
+) -> tuple[list[TrendPoint], Participation]:
+    """The trend of one dimension over every round, and the participation figures, in
+    one query and without a round view or model instance per round: the trend page
+    draws a hundred rounds and shows nothing else of them. Each point shows what the
+    check-in page would (_sides); the figures are participation()'s, counted from the
+    same rows (every round, joined to its responses, if any)."""
+    value = _value_of(dimension_key)
+    rows = (
+        CheckInRound.objects.filter(relationship=relationship)
+        .annotate(round_open=_round_open_at(now))
+        .order_by("opens_on")
+        .values_list(
+            "opens_on",
+            "round_open",
+            *("pk" if name == "round_id" else f"responses__{name}" for name in _Answer.FIELDS),
+        )
+    )
+    rounds: dict[int, tuple[date, _RoundOpen, dict]] = {}
+    answered = {relationship.coach_id: 0, relationship.coachee_id: 0}
+    for opens_on, round_open, *row in rows:
+        answer = _Answer(row)
+        if answer.round_id not in rounds:
+            rounds[answer.round_id] = (opens_on, _RoundOpen(round_open), {})
+        if answer.public_id is None:
+            continue  # a round nobody answered (the join found no response)
+        rounds[answer.round_id][2][answer.respondent_id] = answer
+        if answer.respondent_id in answered:
+            answered[answer.respondent_id] += 1
+    points = []
+    for when, round_, responses in rounds.values():
+        if not responses:
+            continue
+        mine, theirs, _, theirs_comment = _sides(round_, responses, relationship, user.pk, now)
+        point = _point(when, mine, theirs if theirs_comment is not None else None, value)
+        if point is not None:
+            points.append(point)
+    so_far = Participation(
+        rounds=len(rounds),
+        coach_answered=answered[relationship.coach_id],
+        coachee_answered=answered[relationship.coachee_id],
+        open_rounds=sum(round_.open for _, round_, _ in rounds.values()),
+    )
+    return points, so_far
 
 
 @dataclass
@@ -220,44 +409,70 @@ class DueCheckIn:
     they_answered: bool
 
 
-def due_checkins(user) -> list[DueCheckIn]:
-    """Open rounds the person has yet to answer: for the home page and the navigation,
-    so on every page. One query: whether the other person answered is a subquery."""
+def due_rounds(user, now):
+    """The open rounds of the person's active relationships they have yet to answer:
+    what the home page lists and what the navigation's badge counts (accounts.frame),
+    so both say the same number."""
     from relationships.models import CoachingRelationship
 
-    rounds = (
-        # The person's side of the relationship as a plain join, not an IN (subquery):
-        # PostgreSQL planned that version several times slower than it ran.
+    # The person's side of the relationship as a plain join, not an IN (subquery):
+    # PostgreSQL planned that version several times slower than it ran.
+    return (
         CheckInRound.objects.filter(
             Q(relationship__coach=user) | Q(relationship__coachee=user),
             relationship__status=CoachingRelationship.Status.ACTIVE,
         )
-        .open_at(timezone.now())
+        .open_at(now)
         .exclude(responses__respondent=user)
+    )
+
+
+def _due_checkins_query(person, moment):
+    return (
+        due_rounds(person, moment)
         .annotate(
             they_answered=Exists(
-                CheckInResponse.objects.filter(round=OuterRef("pk")).exclude(respondent=user)
+                CheckInResponse.objects.filter(round=OuterRef("pk")).exclude(respondent=person)
             )
         )
         .select_related("relationship__coach", "relationship__coachee")
     )
-    return [DueCheckIn(r, r.they_answered) for r in rounds]
+
+
+# Compiled once per process (config.prepared): building it cost 2.5 ms of CPU a request.
+_due_checkins = PreparedRead(_due_checkins_query, person=Row(User), moment=Moment())
+
+
+def due_checkins(user) -> list[DueCheckIn]:
+    """Open rounds the person has yet to answer, for the home page. One query: whether
+    the other person answered is a subquery. (The navigation only counts them.)"""
+    return [
+        DueCheckIn(r, r.they_answered) for r in _due_checkins(person=user, moment=timezone.now())
+    ]
 
 
 def trend_context(relationship, user, dimension_key: str, summary=None) -> dict:
-    """The chart and its table, over the rounds the summary holds (see its `last`)."""
-    summary = summary or checkin_summary(relationship, user)
+    """The chart and its table of one dimension: over every round (the trend page), or
+    over the rounds a summary holds (the relationship page: see checkin_summary's
+    `last`; the summary's points are of its own dimension)."""
     if dimension_key != "overall" and dimension_key not in {d.key for d in DIMENSIONS}:
         dimension_key = "overall"
-    points = summary.points_by_dimension[dimension_key]
-    trimmed = summary.has_older
+    if summary is None:
+        now = timezone.now()
+        points, so_far = trend_history(relationship, user, dimension_key, now)
+        trimmed = False
+    else:
+        if summary.dimension_key != dimension_key:
+            raise ValueError(f"The summary holds the {summary.dimension_key} trend.")
+        points, so_far, trimmed = summary.points, summary.participation, summary.has_older
     other_name = relationship.other_party_name(user)
     chart = trend_chart(points, mine_label="How I see us", theirs_label=f"How {other_name} sees us")
     return {
         "relationship": relationship,
-        "summary": summary,
+        "participation": so_far,
         "chart": chart,
         "points": points,
+        "table_rows": table_rows_html(points, chart.days),
         "trimmed": trimmed,
         "dimension_key": dimension_key,
         "dimension_label": "Overall"
