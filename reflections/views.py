@@ -27,7 +27,7 @@ from reflections.forms import (
     ReflectionForm,
     RetentionForm,
 )
-from reflections.models import CheckInRound, IntegrityCheck, JournalSettings, Reflection
+from reflections.models import CheckInRound, IntegrityCheck, Reflection
 from reflections.prompts import ALL_PROMPTS, INTEGRITY_BEHAVIOURS
 from reflections.templatetags.hot_partials import long_text
 from relationships.models import CoachingRelationship
@@ -37,6 +37,10 @@ TREND = "reflections/trend.html"
 
 
 def _round(request, public_id) -> CheckInRound:
+    round_ = selectors.checkin_round(request.user, public_id)
+    if round_ is not None:
+        return round_
+    # Not theirs, or no such round: the same 404, and the refusal logged.
     return scoped_get_or_404(
         request,
         CheckInRound.objects.visible_to(request.user).select_related(
@@ -49,7 +53,7 @@ def _round(request, public_id) -> CheckInRound:
 def _context(request, round_, form=None, step=None):
     relationship = round_.relationship
     other_name = relationship.other_party_name(request.user)
-    view = selectors.round_view(round_, request.user)
+    view = selectors.round_view(round_, request.user, responses=selectors.round_responses(round_))
     if form is None and view.can_answer:
         form = CheckInForm(other_name=other_name)
     return {
@@ -204,10 +208,9 @@ def cadence_update_view(request, public_id):
 
 @require_GET
 def relationship_trend(request, public_id):
-    relationship = scoped_get_or_404(
+    relationship = selectors.trend_relationship(request.user, public_id) or scoped_get_or_404(
+        # Not theirs, or no such relationship: the same 404, and the refusal logged.
         request,
-        # The two names the page shows; not with_people(): nothing here shows the
-        # organisation.
         CoachingRelationship.objects.started_for(request.user).select_related("coach", "coachee"),
         public_id=public_id,
     )
@@ -228,11 +231,11 @@ _URL_PLACEHOLDER = uuid.UUID(int=0)  # stands for an entry's public_id in its UR
 
 
 def _journal_context(request, retention_form=None):
-    journal = JournalSettings.objects.filter(author=request.user).first()
+    journal = selectors.journal_settings(request.user)
     # A page at a time: a journal kept for years stays quick to open.
-    entries = Paginator(selectors.journal_entries(request.user), JOURNAL_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    entries = Paginator(
+        selectors.JournalEntries(request.user, JOURNAL_PAGE_SIZE), JOURNAL_PAGE_SIZE
+    ).get_page(request.GET.get("page"))
     entries.object_list = list(entries.object_list)
     # An entry's links, from one reverse() each: reversing two URLs per entry cost more
     # than the entry's other markup (issue 15).
