@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.dateformat import format as format_date
-from django.utils.dates import MONTHS_3
+from django.utils.dates import MONTHS, MONTHS_3
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -131,6 +131,17 @@ def _with_labels(*, notes=(), items=()):
             item.done_label = _day(item.done_at) if item.done_at else ""
 
 
+def _with_session_labels(sessions):
+    """The day and link each session of the relationship page's list shows
+    (jinja2/relationships/detail.html): `|date:"j F Y"` and `{% url %}` formatted once per
+    row, as _with_labels does for the notes."""
+    detail_url = reverse("session_detail", args=[_ANY_ID])
+    for session in sessions:
+        day = session.held_on
+        session.held_on_label = f"{day.day} {MONTHS[day.month]} {day.year}"
+        session.detail_url = detail_url.replace(_ANY_ID, str(session.public_id))
+
+
 def _note_form(request, relationship, *, data=None, initial=None, edit=False):
     other = relationship.other_party_name(request.user)
     form_class = NoteEditForm if edit else NoteForm
@@ -231,6 +242,7 @@ def relationship_detail(request, public_id):
         # "The next one opens on Monday 7 December", not "every two weeks".
         context["next_checkin_on"] = checkin_selectors.next_checkin_on(relationship)
     _with_labels(notes=context["notes"], items=[*context["open_items"], *context["done_items"]])
+    _with_session_labels(context["sessions"])
     # What is due now goes first on the page, above the history.
     context["overdue_items"] = [
         item
