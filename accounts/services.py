@@ -453,7 +453,8 @@ def audit_record(
         organisation = None
     # No savepoint inside a caller's transaction (two statements fewer): the event
     # belongs to that transaction, and if writing it fails the whole action rolls back,
-    # rather than the action going on without its event.
+    # rather than the action going on without its event. So a caller must not catch an
+    # error from here and carry on inside the same transaction (none does).
     with transaction.atomic(savepoint=False):
         # One writer at a time extends the chain. A row lock on the last event is not
         # enough on PostgreSQL: a second writer waiting for it still gets that same row

@@ -20,10 +20,14 @@ way to a parameter) refuses to run rather than guess.
 
 import copy
 import itertools
+import uuid
 from datetime import UTC, date, datetime, timedelta
 
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.utils import timezone
 
+# The two zones the two versions are compiled under: far apart, neither the default.
+_ZONES = ("Pacific/Kiritimati", "America/Adak")
 _negative_ids = itertools.count(7_340_117, 4)
 
 
@@ -70,6 +74,23 @@ class Dates:
         return [connection.ops.adapt_datefield_value(d) for d in value]
 
 
+class PublicId:
+    """A public id (a UUID from the URL) of `model`: its parameter is what the model's
+    public_id field sends the database."""
+
+    def __init__(self, model):
+        self.model = model
+
+    stand_ins = (
+        uuid.UUID("00000000-0000-4000-8000-00000000e001"),
+        uuid.UUID("00000000-0000-4000-8000-00000000e002"),
+    )
+
+    def params(self, connection, value) -> list:
+        field = self.model._meta.get_field("public_id")
+        return [field.get_db_prep_value(value, connection)]
+
+
 class PreparedRead:
     """`build(**values)` returns the QuerySet to run; `PreparedRead(build, **kinds)(**values)`
     is `list(build(**values))`, with the SQL compiled once per process."""
@@ -95,14 +116,19 @@ class _Compiled:
         connection = connections[alias]
         compiled = []
         for which in (0, 1):
-            queryset = build(**{name: kind.stand_ins[which] for name, kind in kinds.items()})
-            if queryset.db != alias:
-                raise RuntimeError(f"{build!r} reads from {queryset.db}, not {alias}.")
-            if queryset._known_related_objects or queryset._prefetch_related_lookups:
-                # They would hold a stand-in, or run queries of their own.
-                raise RuntimeError(f"{build!r}: only a plain QuerySet can be prepared.")
-            compiler = queryset.query.get_compiler(using=alias)
-            sql, params = compiler.as_sql()
+            # Compiled under two time zones as well: a value the QuerySet takes from the
+            # active zone (a __date lookup, Trunc) then differs between the versions
+            # without being a stand-in's, and is refused below rather than frozen into
+            # the SQL from the first request's reader.
+            with timezone.override(_ZONES[which]):
+                queryset = build(**{name: kind.stand_ins[which] for name, kind in kinds.items()})
+                if queryset.db != alias:
+                    raise RuntimeError(f"{build!r} reads from {queryset.db}, not {alias}.")
+                if queryset._known_related_objects or queryset._prefetch_related_lookups:
+                    # They would hold a stand-in, or run queries of their own.
+                    raise RuntimeError(f"{build!r}: only a plain QuerySet can be prepared.")
+                compiler = queryset.query.get_compiler(using=alias)
+                sql, params = compiler.as_sql()
             compiled.append((queryset, compiler, sql, tuple(params)))
         (queryset, compiler, sql, params), (_, _, other_sql, other_params) = compiled
         if sql != other_sql or len(params) != len(other_params):

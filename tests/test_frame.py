@@ -214,3 +214,23 @@ def test_a_prepared_read_refuses_a_value_it_cannot_find(db):
     )
     with pytest.raises(RuntimeError):
         folded(person=UserFactory())
+
+
+def test_a_prepared_read_refuses_a_value_taken_from_the_readers_time_zone(db):
+    """A value the QuerySet takes from the active time zone (here the day a session was
+    logged, in the reader's zone) is the first reader's, not a stand-in's: the read
+    refuses rather than freeze it into the SQL for everyone after."""
+    from django.db.models.functions import TruncDate
+
+    from accounts.models import User
+    from config.prepared import PreparedRead, Row
+    from relationships.models import CoachingSession
+
+    by_day = PreparedRead(
+        lambda person: CoachingSession.objects.filter(created_by=person).annotate(
+            day=TruncDate("created_at")
+        ),
+        person=Row(User),
+    )
+    with timezone.override("Europe/London"), pytest.raises(RuntimeError):
+        by_day(person=UserFactory())
