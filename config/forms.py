@@ -12,6 +12,8 @@ from django.utils.functional import cached_property
 import jinja2
 
 WIDGETS = "django/forms/widgets/"
+# Rendered with Jinja2: the widgets, and our form and field templates (jinja2/forms/).
+JINJA2 = (WIDGETS, "forms/")
 
 
 class RapportFormRenderer(TemplatesSetting):
@@ -23,19 +25,22 @@ class RapportFormRenderer(TemplatesSetting):
     about a third of the check-in form's time (issue 15). The same HTML:
     tests/test_form_rendering.py. Autoescape is on, as in every Django template.
 
-    The form and field templates (templates/forms/) stay Django templates, and so do
-    the admin's widget templates (admin/widgets/*, no htmx there), which include
-    Django's own widget templates in the Django engine.
+    The form and field templates (jinja2/forms/form.html, field.html) are Jinja2 too:
+    after the widgets they were the largest rendering cost of a page with forms. Error
+    lists (django/forms/errors/*) stay Django templates; our templates loop over the
+    errors themselves and never render one. The admin's widget templates
+    (admin/widgets/*, no htmx there) stay too: they include Django's own widget
+    templates in the Django engine.
     """
 
     form_template_name = "forms/form.html"
     field_template_name = "forms/field.html"
 
     @cached_property
-    def widgets(self) -> jinja2.Environment:
+    def jinja2_env(self) -> jinja2.Environment:
         return Jinja2(
             {
-                "NAME": "form-widgets",
+                "NAME": "form-templates",
                 "DIRS": [
                     settings.BASE_DIR / "jinja2",
                     Path(django.forms.__file__).parent / "jinja2",
@@ -46,11 +51,11 @@ class RapportFormRenderer(TemplatesSetting):
         ).env
 
     def render(self, template_name, context, request=None):
-        if template_name.startswith(WIDGETS):
+        if template_name.startswith(JINJA2):
             try:
-                template = self.widgets.get_template(template_name)
+                template = self.jinja2_env.get_template(template_name)
             except jinja2.TemplateNotFound:
-                pass  # a widget template only the Django engine has (none today)
+                pass  # a template only the Django engine has (none today)
             else:
                 return template.render(context).strip()
         return super().render(template_name, context, request=request)

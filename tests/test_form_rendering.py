@@ -1,8 +1,10 @@
-"""Form widgets render with Jinja2 (config.forms.RapportFormRenderer, issue 15): the same
-HTML, as a browser reads it, as Django's own widget templates in the Django engine, for
-every widget Django has and every form of ours and of allauth's, with hostile text in
-every value, label and attribute; and every radio or checkbox option's label (which can
-name the other person) sits inside hx-disable."""
+"""Form widgets, and our form and field templates, render with Jinja2
+(config.forms.RapportFormRenderer, issue 15): the same HTML, as a browser reads it, as
+Django's own widget templates and our former Django form and field templates (kept below
+as the reference) in the Django engine, for every widget Django has and every form of
+ours and of allauth's, blank and with errors, with hostile text in every value, label and
+attribute; every radio or checkbox option's label (which can name the other person) sits
+inside hx-disable, and so does every label, help text and error."""
 
 import importlib
 import inspect
@@ -12,6 +14,7 @@ import pytest
 from django import forms
 from django.forms import widgets
 from django.forms.renderers import DjangoTemplates, TemplatesSetting
+from django.template import engines
 
 from accounts import forms as account_forms
 from accounts.models import Team
@@ -22,11 +25,51 @@ from relationships import forms as relationship_forms
 HOSTILE = "'\"><i data-hostile hx-post=status/ hx-trigger=load onclick=f()>x</i>&amp;"
 
 
+# templates/forms/form.html and field.html as Django templates, before they moved to
+# jinja2/forms/ (issue 15): the reference the Jinja2 templates must render the same as.
+DJANGO_FORM_TEMPLATES = {
+    "forms/form.html": """\
+{% if form.non_field_errors %}
+<div class="form-errors" role="alert" hx-disable>
+  {% for error in form.non_field_errors %}<p>{{ error }}</p>{% endfor %}
+</div>
+{% endif %}
+{% for field, errors in fields %}{{ field.as_field_group }}{% endfor %}
+{% for field in hidden_fields %}{{ field }}{% endfor %}
+""",
+    "forms/field.html": """\
+{% if field.widget_type == 'checkbox' %}
+<div class="field field-checkbox{% if field.errors %} has-error{% endif %}">
+  {{ field }}
+  <label for="{{ field.id_for_label }}" hx-disable>{{ field.label }}</label>
+  {% if field.help_text %}<p class="help" id="{{ field.auto_id }}_helptext" hx-disable>\
+{{ field.help_text }}</p>{% endif %}
+  {% if field.errors %}<div class="field-errors" id="{{ field.auto_id }}_error" hx-disable>\
+{% for error in field.errors %}<p>{{ error }}</p>{% endfor %}</div>{% endif %}
+</div>
+{% else %}
+<div class="field{% if field.errors %} has-error{% endif %}">
+  <label for="{{ field.id_for_label }}" hx-disable>{{ field.label }}</label>
+  {% if field.errors %}<div class="field-errors" id="{{ field.auto_id }}_error" hx-disable>\
+{% for error in field.errors %}<p>{{ error }}</p>{% endfor %}</div>{% endif %}
+  {{ field }}
+  {% if field.help_text %}<div class="help" id="{{ field.auto_id }}_helptext" hx-disable>\
+{{ field.help_text }}</div>{% endif %}
+</div>
+{% endif %}
+""",
+}
+
+
 class DjangoEngineRenderer(RapportFormRenderer):
-    """What RapportFormRenderer rendered before: our form and field templates, and every
-    widget template from the Django engine (Django's own templates)."""
+    """What RapportFormRenderer rendered before: our form and field templates (the
+    reference above), and every widget template, in the Django engine (Django's own
+    widget templates)."""
 
     def render(self, template_name, context, request=None):
+        if template_name in DJANGO_FORM_TEMPLATES:
+            source = DJANGO_FORM_TEMPLATES[template_name]
+            return engines["django"].from_string(source).render(context).strip()
         return TemplatesSetting.render(self, template_name, context, request=request)
 
 
@@ -39,9 +82,14 @@ class Tree(HTMLParser):
         self.nodes = []
         self.option_labels = []  # (has hx-disable) for each <label> holding an <input>
         self._label = None
+        self._open = []  # (tag, has hx-disable) of the elements the parser is inside
+        self.texts_outside_hx_disable = []  # label, help and error texts not inside one
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
+        typed = tag == "label" or attrs.get("class") in ("help", "field-errors", "form-errors")
+        if tag not in VOID:
+            self._open.append((tag, "hx-disable" in attrs, typed))
         if tag == "label":
             self._label = "hx-disable" in attrs
             # Only our option labels carry it; Django's templates have none.
@@ -53,13 +101,22 @@ class Tree(HTMLParser):
         self.nodes.append(("<", tag, sorted(attrs.items())))
 
     def handle_endtag(self, tag):
+        while self._open and self._open.pop()[0] != tag:
+            pass
         if tag == "label":
             self._label = None
         self.nodes.append((">", tag))
 
     def handle_data(self, data):
         if data := " ".join(data.split()):
+            if any(typed for _, _, typed in self._open) and not any(
+                disabled for _, disabled, _ in self._open
+            ):
+                self.texts_outside_hx_disable.append(data)
             self.nodes.append(("text", data))
+
+
+VOID = {"input", "br", "img", "hr", "meta", "link", "source", "wbr", "col", "area"}
 
 
 def tree(html: str) -> Tree:
@@ -186,7 +243,7 @@ def _rendered_both_ways(form):
 
 
 @pytest.mark.django_db
-def test_every_form_renders_as_with_djangos_widget_templates(coach, relationship, organisation, rf):
+def test_every_form_renders_as_with_django_templates(coach, relationship, organisation, rf):
     request = rf.get("/")
     request.user = coach
     request.session = {}
@@ -196,8 +253,36 @@ def test_every_form_renders_as_with_djangos_widget_templates(coach, relationship
     option_labels = 0
     for form in ours + theirs:
         for actual, expected, where in _rendered_both_ways(form):
-            option_labels += len(assert_same(actual, expected, where).option_labels)
+            parsed = assert_same(actual, expected, where)
+            option_labels += len(parsed.option_labels)
+            assert not parsed.texts_outside_hx_disable, f"{where}: typed text outside hx-disable"
+            # The Jinja2 form and field templates: labels, help texts and errors there.
+            assert "hx-disable>" in actual or not form.fields, where
+            if form.is_bound and form.errors:
+                assert 'class="field-errors"' in actual or 'class="form-errors"' in actual, where
     assert option_labels > 50  # the radios of the check-in and the integrity self-check
+
+
+def test_form_and_field_templates_are_jinja2_and_keep_djangos_safe_html():
+    """Django's lazy SafeString help text (the password rules, a <ul>) stays markup; a
+    hostile label, help text and error are escaped, inside hx-disable."""
+    from allauth.account.forms import SetPasswordForm
+
+    html = str(SetPasswordForm(user=None))
+    assert '<div class="help" id="id_password1_helptext" hx-disable><ul><li>' in html
+    form = reflection_forms.RetentionForm(data={})
+    field = next(iter(form.fields))
+    form.fields[field].label = HOSTILE
+    form.fields[field].help_text = HOSTILE
+    form.add_error(None, HOSTILE)
+    form.add_error(field, HOSTILE)
+    html = str(form)
+    assert "<i data-hostile" not in html
+    assert html.count("&lt;i data-hostile") == 4
+    assert not tree(html).texts_outside_hx_disable
+    renderer = RapportFormRenderer()
+    assert renderer.jinja2_env.get_template("forms/form.html")
+    assert renderer.jinja2_env.get_template("forms/field.html")
 
 
 def test_typed_text_in_a_choice_label_is_escaped_and_inert():
