@@ -36,8 +36,6 @@ class Marker:
     label: str
 
     def __post_init__(self):
-        # Ready-made text for the SVG attributes: a long history has hundreds of markers,
-        # and the template's number localisation was most of the page's time.
         self.cx, self.cy = f"{self.x}%", str(self.y)
         self.top = str(round(self.y - 5, 1))
         self.shown_value = str(self.value)
@@ -48,9 +46,19 @@ class Series:
     key: str
     label: str
     path: str  # in the nested SVG's units: LINE_WIDTH across, px down
-    markers: list[Marker]
-    # The markers as SVG (see _markers_html), for trend_svg.html.
+    # Each marker's (x, value, day): the Marker objects are made only when asked for
+    # (markers), since the page needs only the SVG built from them (issue 15).
+    points: list[tuple[float, float, str]]
+    # The markers as SVG (see _series), for trend_svg.html.
     markers_html: Markup = field(default_factory=Markup)
+
+    @property
+    def count(self) -> int:
+        return len(self.points)
+
+    @property
+    def markers(self) -> list[Marker]:
+        return [Marker(x, _y(value), value, day) for x, value, day in self.points]
 
 
 @dataclass
@@ -80,40 +88,51 @@ class Chart:
 
     @property
     def has_lines(self) -> bool:
-        return any(len(s.markers) > 1 for s in self.series)
+        return any(s.count > 1 for s in self.series)
 
 
 def _y(value: float) -> float:
     return round((5 - value) / 4 * PLOT_HEIGHT, 1)
 
 
-def _path(markers: list[Marker]) -> str:
-    return " ".join(
-        f"{'M' if i == 0 else 'L'}{round(m.x * LINE_WIDTH / 100, 1)},{m.y}"
-        for i, m in enumerate(markers)
-    )
-
-
-def _markers_html(key: str, label: str, markers: list[Marker]) -> Markup:
-    """The series' markers as SVG, as trend_svg.html drew them one by one: built here
-    because a long history has two hundred of them and the template's escaping of
-    every value was most of the chart's rendering time (issue 15). The label holds a
-    name someone typed, so it is escaped (once); the rest is numbers and dates
-    formatted above."""
+def _series(key: str, label: str, points, xs: list[float], days: list[str]) -> Series:
+    """One series: its line's path and its markers as SVG, built in one pass over the
+    points with no object per marker. trend_svg.html drew the markers one by one; a
+    long history has two hundred of them and the template's escaping of every value
+    was most of the chart's rendering time, then making a Marker each and formatting
+    its numbers twice was most of what remained (issue 15). The label holds a name
+    someone typed, so it is escaped (once); the rest is numbers and dates."""
     title = escape(label)
-    if key == "mine":
-        shapes = (
-            f'<circle cx="{m.cx}" cy="{m.cy}" r="5"><title>{title}, {m.label}: '
-            f"{m.shown_value}</title></circle>"
-            for m in markers
-        )
-    else:
-        shapes = (
-            f'<rect x="{m.cx}" y="{m.top}" width="10" height="10" transform="translate(-5 0)">'
-            f"<title>{title}, {m.label}: {m.shown_value}</title></rect>"
-            for m in markers
-        )
-    return Markup("\n".join(shapes))  # noqa: S704 (escaped above)
+    opening = '<circle cx="' if key == "mine" else '<rect x="'
+    kept: list[tuple[float, float, str]] = []
+    steps: list[str] = []
+    shapes: list[str] = []
+    # Per value, its y and the text around the day in its marker: values repeat (1 to
+    # 5, or a mean of six). Keyed by type too, so 3 and 3.0 each show as they are.
+    texts: dict[tuple, tuple[float, str, str]] = {}
+    for i, point in enumerate(points):
+        value = getattr(point, key)
+        if value is None:
+            continue
+        x, day = xs[i], days[i]
+        kept.append((x, value, day))
+        known = texts.get((value, value.__class__))
+        if known is None:
+            y = _y(value)
+            if key == "mine":
+                head = f'%" cy="{y}" r="5"><title>{title}, '
+                tail = f": {value}</title></circle>"
+            else:
+                head = (
+                    f'%" y="{round(y - 5, 1)}" width="10" height="10" transform="translate(-5 0)">'
+                    f"<title>{title}, "
+                )
+                tail = f": {value}</title></rect>"
+            known = texts[(value, value.__class__)] = (y, head, tail)
+        y, head, tail = known
+        steps.append(f"{'L' if steps else 'M'}{round(x * LINE_WIDTH / 100, 1)},{y}")
+        shapes.append(f"{opening}{x}{head}{day}{tail}")
+    return Series(key, label, " ".join(steps), kept, Markup("\n".join(shapes)))  # noqa: S704
 
 
 def _shown_from(positions: list[float]) -> list[int]:
@@ -164,22 +183,16 @@ def trend_chart(points, *, mine_label: str, theirs_label: str) -> Chart:
     def x(i: int) -> float:
         return round(50 if count == 1 else i * 100 / (count - 1), 2)
 
-    days = [f"{p.when:%-d %b %Y}" for p in points]  # once for both series
-    series = []
-    for key, label in (("mine", mine_label), ("theirs", theirs_label)):
-        markers = [
-            Marker(x(i), _y(value), value, days[i])
-            for i, p in enumerate(points)
-            if (value := getattr(p, key)) is not None
-        ]
-        series.append(
-            Series(key, label, _path(markers), markers, _markers_html(key, label, markers))
-        )
+    xs = [x(i) for i in range(count)]  # once for both series and the month labels
+    days = [f"{p.when:%-d %b %Y}" for p in points]
     return Chart(
         height=PLOT_HEIGHT,
-        series=series,
+        series=[
+            _series("mine", mine_label, points, xs, days),
+            _series("theirs", theirs_label, points, xs, days),
+        ],
         y_ticks=[(_y(v), v) for v in range(1, 6)],
-        x_ticks=_month_ticks([p.when for p in points], x),
+        x_ticks=_month_ticks([p.when for p in points], xs.__getitem__),
         days=days,
     )
 

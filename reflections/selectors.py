@@ -142,7 +142,11 @@ def round_responses(round_: CheckInRound) -> dict:
     return {r.respondent_id: r for r in _round_responses(round_=round_)}
 
 
-def round_view(round_: CheckInRound, user, *, responses=None, now=None) -> RoundView:
+def round_view(
+    round_: CheckInRound, user, *, responses=None, now=None, other_name=None
+) -> RoundView:
+    """`other_name`: the other person's name, when the caller has it (checkin_summary
+    works it out once a page, not once a round)."""
     relationship = round_.relationship
     now = now or timezone.now()
     if responses is None:
@@ -157,7 +161,7 @@ def round_view(round_: CheckInRound, user, *, responses=None, now=None) -> Round
         they_shared=theirs_comment is not None if revealed else bool(theirs and theirs.shared),
         revealed=revealed,
         open=is_open(round_, now),
-        other_name=relationship.other_party_name(user),
+        other_name=relationship.other_party_name(user) if other_name is None else other_name,
         theirs_comment=theirs_comment,
     )
 
@@ -343,6 +347,8 @@ def _latest_rounds_query(relationship, last: int):
             Q(Exists(CheckInResponse.objects.filter(round=OuterRef("pk"))))
             | Q(closed_at__isnull=True)
         )
+        # Not created_at: nothing shows it, and parsing it cost every round.
+        .defer("created_at")
         .order_by("-opens_on")[: last + 1]
     )
 
@@ -391,7 +397,11 @@ def checkin_summary(
         # left out below).
         rows = answers_read(relationship=relationship)
     else:
-        rounds = list(CheckInRound.objects.filter(relationship=relationship).order_by("opens_on"))
+        rounds = list(
+            CheckInRound.objects.filter(relationship=relationship)
+            .defer("created_at")
+            .order_by("opens_on")
+        )
         rows = (
             CheckInResponse.objects.filter(round__relationship=relationship)
             .order_by()
@@ -406,7 +416,11 @@ def checkin_summary(
             by_round[answer.round_id][answer.respondent_id] = answer
     for r in rounds:
         r.relationship = relationship  # already loaded: no query per round
-    views = [round_view(r, user, responses=by_round[r.pk], now=now) for r in rounds]
+    other_name = relationship.other_party_name(user)
+    views = [
+        round_view(r, user, responses=by_round[r.pk], now=now, other_name=other_name)
+        for r in rounds
+    ]
     current = next((v for v in reversed(views) if v.open), None)
     value = _value_of(dimension_key)
     points = [
@@ -502,10 +516,11 @@ def trend_history(
         if answer.respondent_id in answered:
             answered[answer.respondent_id] += 1
     points = []
+    user_id = user.pk  # once: request.user is a lazy object, each read goes through it
     for when, round_, responses in rounds.values():
         if not responses:
             continue
-        mine, theirs, _, theirs_comment = _sides(round_, responses, relationship, user.pk, now)
+        mine, theirs, _, theirs_comment = _sides(round_, responses, relationship, user_id, now)
         point = _point(when, mine, theirs if theirs_comment is not None else None, value)
         if point is not None:
             points.append(point)
