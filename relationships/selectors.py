@@ -142,6 +142,15 @@ def _items_query(person, relationship):
     return ActionItem.objects.visible_to(person).filter(relationship=relationship)
 
 
+def _page_items_query(person, relationship):
+    # What the relationship page shows of an item (jinja2/relationships/actions.html and
+    # follow_through), not created_at, created_by or client_token: parsing those for
+    # every item of a long history cost more than the rest of the row.
+    return _items_query(person, relationship).only(
+        "public_id", "relationship", "session", "owner", "text_ciphertext", "due_on", "done_at"
+    )
+
+
 def _notes_query(person, relationship):
     """The notes on the relationship itself (not on one of its sessions)."""
     return Note.objects.visible_to(person).filter(relationship=relationship, session__isnull=True)
@@ -170,6 +179,7 @@ _recent_sessions = PreparedRead(
     lambda **values: _latest(_sessions_query(**values), RECENT_SESSIONS), **_on_relationship
 )
 _items = PreparedRead(_items_query, **_on_relationship)
+_page_items = PreparedRead(_page_items_query, **_on_relationship)
 _notes = PreparedRead(_notes_query, **_on_relationship)
 _recent_notes = PreparedRead(
     lambda **values: _latest(_notes_query(**values), RECENT_NOTES), **_on_relationship
@@ -254,7 +264,7 @@ def relationship_page(relationship: CoachingRelationship, user, *, recent: int |
         else:
             sessions, notes = _recent_sessions(**on), _recent_notes(**on)
             session_total, note_total = _total(sessions), _total(notes)
-        items, drafts = _items(**on), _drafts(**on)
+        items, drafts = _page_items(**on), _drafts(**on)
     return {
         "sessions": sessions,
         "session_total": session_total,
