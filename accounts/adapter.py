@@ -6,9 +6,13 @@ import time
 from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.forms import LoginForm as AllauthLoginForm
+from allauth.core import context as allauth_context
 from allauth.core.internal.ratelimit import get_cache_key, parse_rates
+from django.contrib.sites.shortcuts import get_current_site
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+
+from outbox.services import queue_message
 
 LOCKED_OUT = "too_many_login_attempts"
 
@@ -19,6 +23,23 @@ def _in_words(seconds: float) -> str:
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def send_mail(self, template_prefix, email, context):
+        """allauth's email (confirmations, codes, password resets), rendered as allauth
+        renders it, then queued like all of Rapport's: sent by a worker, never from
+        the request, so a mail outage never turns a sign-up into an error."""
+        request = allauth_context.request
+        message = self.render_mail(
+            template_prefix,
+            email,
+            {
+                "request": request,
+                "email": email,
+                "current_site": get_current_site(request),
+                **context,
+            },
+        )
+        queue_message(message, template=template_prefix)
+
     def pre_authenticate(self, request, **credentials):
         """allauth pauses sign-in after too many failed attempts (ACCOUNT_RATE_LIMITS,
         "login_failed": 5 per 5 minutes per address, 10 a minute per network address)

@@ -13,7 +13,6 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
 from django.db.models.functions import Lower
@@ -34,6 +33,7 @@ from accounts.models import (
     is_organisational,
 )
 from config.prepared import PreparedRead
+from outbox.services import cancel_unsent, queue_email, update_queued
 
 # Sent inside the accepting transaction, with invitation= and user=.
 invitation_accepted = Signal()
@@ -283,14 +283,15 @@ def _send_invitation(invitation: Invitation, *, token: str, inviter: User, site_
     context = {"invitation": invitation, "accept_url": accept_url, "inviter": inviter}
     organisation_name = " ".join(invitation.organisation.name.split())  # one line
     subject = f"{inviter.name} invited you to {organisation_name} on Rapport"
-    # Sent after commit: a rolled-back invitation must not reach anyone's inbox.
-    transaction.on_commit(
-        lambda: send_mail(
-            subject=subject,
-            message=render_to_string("accounts/email/invitation.txt", context),
-            from_email=None,
-            recipient_list=[invitation.email],
-        )
+    # Queued with the invitation: a rolled-back invitation reaches nobody's inbox, a
+    # committed one is delivered even if the mail server is down right now. Each token
+    # is its own intent (a resend makes a new one).
+    queue_email(
+        to=invitation.email,
+        subject=subject,
+        body=render_to_string("accounts/email/invitation.txt", context),
+        template="accounts/email/invitation.txt",
+        key=f"invitation:{invitation.public_id}:{invitation.token_hash}",
     )
 
 
@@ -559,16 +560,18 @@ CHANGED_BY = {
 
 
 class _Notice:
-    """One email about one kind of change, sent once the change is committed."""
+    """One email about one kind of change, queued with the change."""
 
     def __init__(self, *, user_id: int, kind: str, how: str | None, also_to: set[str]):
         self.user_id, self.kind, self.how, self.also_to = user_id, kind, how, also_to
         self.when = timezone.now()
+        self.email = None  # the queued email, rewritten if the change is reported again
         self.cancelled = False
 
 
-# Notices waiting for their transaction to commit, per thread. Weak: a rolled-back
-# transaction drops its on-commit callbacks, and with them the notices.
+# Notices of the transaction in progress, per thread, so a second report of the same
+# change rewrites the queued email instead of queueing another. Weak: each lives until
+# its transaction ends (its on-commit callback holds it; a rollback drops both).
 _pending = threading.local()
 
 
@@ -581,10 +584,10 @@ def _pending_notices() -> weakref.WeakValueDictionary:
 def credential_change_notify(
     *, user: User, kind: str, how: str | None = None, also_to: tuple[str, ...] = ()
 ) -> None:
-    """Email the person that their password, email addresses or second factor changed,
-    after commit, and record it in the audit log. The same change reported twice in
-    one transaction (by the User save and by allauth's signal) sends one email; the
-    signal's report of who did it wins."""
+    """Email the person that their password, email addresses or second factor changed
+    (queued in this transaction, sent once it commits), and record it in the audit log.
+    The same change reported twice in one transaction (by the User save and by
+    allauth's signal) sends one email; the signal's report of who did it wins."""
     if kind not in CREDENTIAL_CHANGES:
         raise ValueError(f"Unknown credential change {kind!r}.")
     pending = _pending_notices()
@@ -592,18 +595,27 @@ def credential_change_notify(
     if notice is not None:
         notice.how = how or notice.how
         notice.also_to |= set(also_to)
-        return
-    notice = _Notice(user_id=user.pk, kind=kind, how=how, also_to=set(also_to))
-    pending[(user.pk, kind)] = notice
-    audit_record(actor=None, action=f"account.{kind}", subject=user)
-    transaction.on_commit(lambda: _deliver(notice))
+    else:
+        notice = _Notice(user_id=user.pk, kind=kind, how=how, also_to=set(also_to))
+        pending[(user.pk, kind)] = notice
+        audit_record(actor=None, action=f"account.{kind}", subject=user)
+        transaction.on_commit(lambda: _forget(notice))
+    _queue_notice(notice, user)
 
 
-def credential_notices_cancel(*, user: User) -> None:
-    """The account is being anonymised (deleted by its owner): nothing more to tell."""
+def _forget(notice: _Notice) -> None:
+    _pending_notices().pop((notice.user_id, notice.kind), None)
+
+
+def credential_notices_cancel(*, user: User, address: str = "") -> None:
+    """The account is being anonymised (deleted by its owner): nothing more to tell,
+    and nothing queued for its addresses goes out."""
     for (user_id, _kind), notice in list(_pending_notices().items()):
         if user_id == user.pk:
             notice.cancelled = True
+            if notice.email is not None:
+                cancel_unsent(notice.email)
+    cancel_unsent(to_address=address or user.email)
 
 
 def _deliverable(address: str) -> bool:
@@ -611,12 +623,8 @@ def _deliverable(address: str) -> bool:
     return bool(address) and not address.lower().endswith(".invalid")
 
 
-def _deliver(notice: _Notice) -> None:
-    _pending_notices().pop((notice.user_id, notice.kind), None)
+def _queue_notice(notice: _Notice, user: User) -> None:
     if notice.cancelled:
-        return
-    user = User.objects.filter(pk=notice.user_id).first()
-    if user is None:
         return
     recipients = sorted({a.lower() for a in {user.email, *notice.also_to} if _deliverable(a)})
     if not recipients:
@@ -630,12 +638,17 @@ def _deliver(notice: _Notice) -> None:
         "reset_url": site + reverse("account_reset_password"),
         "activity_url": site + reverse("my_activity"),
     }
-    send_mail(
-        subject=f"[Rapport] {subject}",
-        message=render_to_string("accounts/email/credential_changed.txt", context),
-        from_email=None,
-        recipient_list=recipients,
-    )
+    subject = f"[Rapport] {subject}"
+    body = render_to_string("accounts/email/credential_changed.txt", context)
+    if notice.email is None:
+        notice.email = queue_email(
+            to=recipients,
+            subject=subject,
+            body=body,
+            template="accounts/email/credential_changed.txt",
+        )
+    else:
+        update_queued(notice.email, to=recipients, subject=subject, body=body)
 
 
 # --- Inviting many people at once -------------------------------------------------------

@@ -15,7 +15,6 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
@@ -25,6 +24,7 @@ from django.utils import timezone
 from accounts.models import Organisation, User
 from config.errors import ConflictError
 from config.forms import save_once
+from outbox.services import queue_email
 from reflections.dimensions import DIMENSION_KEYS
 from reflections.models import (
     CheckInReminder,
@@ -273,10 +273,13 @@ def _remind(round_: CheckInRound, recipient: User, kind: str, site_url: str) -> 
             # Dates in the email are the recipient's own, like on their pages.
             with timezone.override(zone_of(recipient)):
                 body = render_to_string("reflections/email/reminder.txt", context)
-            transaction.on_commit(
-                lambda: send_mail(
-                    subject=subject, message=body, from_email=None, recipient_list=[recipient.email]
-                )
+            # Queued with the reminder's row: one email per round, person and kind.
+            queue_email(
+                to=recipient.email,
+                subject=subject,
+                body=body,
+                template="reflections/email/reminder.txt",
+                key=f"checkin.reminder:{round_.public_id}:{recipient.pk}:{kind}",
             )
     except IntegrityError:  # already sent, by this process or another
         return False

@@ -5,7 +5,6 @@ import uuid
 from datetime import date
 
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.template.loader import render_to_string
@@ -17,6 +16,7 @@ from accounts.models import Invitation, Membership, User
 from accounts.services import audit_record, invitation_create
 from config.errors import ConflictError
 from config.forms import save_once
+from outbox.services import queue_email
 from reflections.models import zone_of
 from reflections.services import checkin_after_session
 from relationships.models import (
@@ -99,10 +99,14 @@ def _check_due_on(user: User, due_on: date | None) -> None:
         )
 
 
-def _notify(*, to: str, subject: str, template: str, context: dict) -> None:
-    body = render_to_string(template, context)
-    transaction.on_commit(
-        lambda: send_mail(subject=subject, message=body, from_email=None, recipient_list=[to])
+def _notify(*, to: str, subject: str, template: str, context: dict, key: str) -> None:
+    # Queued with the change, sent by a worker: a rolled-back change sends nothing.
+    queue_email(
+        to=to,
+        subject=subject,
+        body=render_to_string(template, context),
+        template=template,
+        key=key,
     )
 
 
@@ -186,6 +190,7 @@ def relationship_invite(
                 "relationship": relationship,
                 "url": site_url.rstrip("/") + reverse("relationship_list"),
             },
+            key=f"relationship.invited:{relationship.public_id}",
         )
     return relationship
 

@@ -38,6 +38,10 @@ INSTALLED_APPS = [
     "reflections",
     "insights",
     "privacy",
+    # Before django_tasks_db: its `db_worker` command is outbox's, which also sweeps.
+    "outbox",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -180,6 +184,19 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = 10
+# Email goes out from a worker, never from a request: the outbox (outbox/services.py)
+# queues it with the change that causes it, in a task of Django's tasks framework.
+TASKS = {"default": {"BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
+RAPPORT_EMAIL_MAX_ATTEMPTS = env_int("RAPPORT_EMAIL_MAX_ATTEMPTS", 8)
+# First retry after a minute, then doubling up to an hour: eight attempts span ~2 hours.
+RAPPORT_EMAIL_RETRY_SECONDS = env_int("RAPPORT_EMAIL_RETRY_SECONDS", 60)
+RAPPORT_EMAIL_RETRY_MAX_SECONDS = env_int("RAPPORT_EMAIL_RETRY_MAX_SECONDS", 3600)
+# A worker's claim on an email it is sending; after it, a worker that died is presumed
+# dead and the email is queued again. Well above EMAIL_TIMEOUT.
+RAPPORT_EMAIL_SEND_LEASE_SECONDS = env_int("RAPPORT_EMAIL_SEND_LEASE_SECONDS", 120)
+# How long a queued email may wait for a worker before its task is presumed lost.
+RAPPORT_EMAIL_QUEUED_GRACE_SECONDS = env_int("RAPPORT_EMAIL_QUEUED_GRACE_SECONDS", 600)
+RAPPORT_EMAIL_SWEEP_SECONDS = env_int("RAPPORT_EMAIL_SWEEP_SECONDS", 30)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Rapport <rapport@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

@@ -182,6 +182,8 @@ def test_every_private_text_is_bound_to_its_owner_and_who_may_read_it():
         ("CheckInResponse", "comment"): ("respondent_id", "round_id", "shared"),
         ("Reflection", "body"): ("author_id",),
         ("IntegrityCheck", "ratings_json"): ("author_id",),
+        # Not private text, but it can carry a sign-in link: bound to where it goes.
+        ("OutgoingEmail", "message_json"): ("idempotency_key", "recipients"),
     }
 
 
