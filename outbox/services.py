@@ -21,6 +21,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
+from django_tasks_db.backend import DatabaseBackend
 
 from outbox.models import OutgoingEmail
 from outbox.tasks import deliver_email
@@ -31,6 +32,19 @@ Status = OutgoingEmail.Status
 
 def _seconds(name: str) -> float:
     return float(getattr(settings, name))
+
+
+def _enqueue(email: OutgoingEmail, run_after=None) -> None:
+    """Enqueue the email's task in the current transaction when the backend stores tasks
+    in this database (committed together, or not at all); with any other backend (RQ,
+    say) once the transaction has committed, so a worker never looks for a row it
+    cannot see yet. Either way the outbox row itself is committed with the change."""
+    task = deliver_email.using(run_after=run_after) if run_after else deliver_email
+    backend = task.get_backend()
+    if isinstance(backend, DatabaseBackend) or getattr(backend, "runs_after_commit", False):
+        task.enqueue(str(email.public_id))
+    else:
+        transaction.on_commit(lambda: task.enqueue(str(email.public_id)))
 
 
 def queue_email(
@@ -68,7 +82,7 @@ def queue_email(
     try:
         with transaction.atomic():
             email.save()
-            deliver_email.enqueue(str(email.public_id))
+            _enqueue(email)
     except IntegrityError:
         existing = OutgoingEmail.objects.filter(idempotency_key=email.idempotency_key).first()
         if existing is None:
@@ -246,7 +260,7 @@ def deliver(public_id: str) -> str:
                         lease_until=next_at + grace,
                         last_error=described,
                     ):
-                        deliver_email.using(run_after=next_at).enqueue(str(email.public_id))
+                        _enqueue(email, run_after=next_at)
 
             _until_recorded(reschedule)
             logger.warning("Email %s not sent, will retry: %s", email.public_id, described)
@@ -291,7 +305,7 @@ def requeue_stalled(now=None) -> int:
             email.next_attempt_at = now
             email.lease_until = now + grace
             email.save(update_fields=["status", "next_attempt_at", "lease_until"])
-            deliver_email.enqueue(str(email.public_id))
+            _enqueue(email)
             requeued += 1
     return requeued
 
@@ -312,6 +326,6 @@ def retry_failed(public_ids=None) -> int:
             email.next_attempt_at = now
             email.lease_until = now + grace
             email.save(update_fields=["status", "attempts", "next_attempt_at", "lease_until"])
-            deliver_email.enqueue(str(email.public_id))
+            _enqueue(email)
             retried += 1
     return retried

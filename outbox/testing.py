@@ -36,6 +36,7 @@ def _in_application_transaction() -> bool:
 
 class ImmediateOnCommitBackend(ImmediateBackend):
     supports_defer = True
+    runs_after_commit = True  # so the outbox enqueues in the transaction, as with the database
 
     def _execute_task(self, task_result):
         task = task_result.task

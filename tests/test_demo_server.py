@@ -158,3 +158,25 @@ def test_attack_concurrent_exports_on_the_sqlite_demo_never_answer_database_is_l
         "AuditEvent.objects.filter(action='insights.viewed').count())",
     )
     assert count.stdout.strip().splitlines()[-1].split() == ["32", "4"], count.stderr
+
+
+def test_the_demo_runs_a_worker_that_prints_queued_email_to_the_console(demo):
+    """Email is queued by the request and sent by the worker the demo runs beside the
+    server: a password reset asked for in the demo appears in its console."""
+    base = demo["base"]
+    opener = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+    )
+    status, page, _ = _get(opener, f"{base}/accounts/password/reset/")
+    assert status == 200
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    form = urllib.parse.urlencode(
+        {"csrfmiddlewaretoken": token, "email": "kim@example.com"}
+    ).encode()
+    with opener.open(f"{base}/accounts/password/reset/", data=form, timeout=60) as response:
+        assert response.status == 200
+    deadline = time.monotonic() + 30
+    while "To: kim@example.com" not in demo["log"].read_text():
+        assert time.monotonic() < deadline, demo["log"].read_text()[-3000:]
+        time.sleep(0.25)
+    assert "/accounts/password/reset/key/" in demo["log"].read_text()

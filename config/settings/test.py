@@ -12,11 +12,20 @@ DEBUG = False
 SECRET_KEY = "test-only-not-secret-rapport-key-0123456789-abcdefghijklmnopqrstuvwxyz"  # noqa: S105
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Both can be set from outside for a worker process the outbox tests start.
+EMAIL_BACKEND = os.environ.get(
+    "RAPPORT_TEST_EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend"
+)
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http"
 # Each task runs once its transaction commits (outbox/testing.py); the outbox tests
 # switch to the database backend and real workers.
-TASKS = {"default": {"BACKEND": "outbox.testing.ImmediateOnCommitBackend"}}
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get(
+            "RAPPORT_TEST_TASKS_BACKEND", "outbox.testing.ImmediateOnCommitBackend"
+        )
+    }
+}
 STORAGES = {
     **STORAGES,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts.demo import demo_logins, seed_demo
+from outbox.worker import start_worker_thread
 from reflections.demo import seed_checkins, seed_journal
 from reflections.rollups import rebuild as rebuild_insights
 from relationships.demo import seed_relationships
@@ -49,5 +50,8 @@ class Command(BaseCommand):
         # so whitenoise (WHITENOISE_USE_FINDERS in the local settings) serves the static
         # files straight from static/ with nothing to collect. Plain `runserver` keeps DEBUG.
         settings.DEBUG = False
+        # Email is sent by a worker, as in production: here one runs in this process and
+        # prints each email to the console, and stops with the server.
+        start_worker_thread()
         self.stdout.write(f"\nRapport is at http://{addrport}/  (Ctrl+C to stop)\n")
         call_command("runserver", addrport, use_reloader=False)
