@@ -25,6 +25,7 @@ from django_tasks_db.backend import DatabaseBackend
 
 from outbox.models import OutgoingEmail
 from outbox.tasks import deliver_email
+from privacy.encryption import DecryptionError
 
 logger = logging.getLogger(__name__)
 Status = OutgoingEmail.Status
@@ -234,12 +235,20 @@ def deliver(public_id: str) -> str:
             return "being sent by another worker"
         if email.status == Status.QUEUED and email.next_attempt_at > now:
             return "not due yet"  # an earlier copy of a rescheduled task
+        try:
+            message = _build(email)
+        except DecryptionError:
+            # Edited in the database (sent elsewhere, say): never deliver what cannot
+            # be vouched for. Retrying cannot help.
+            email.status, email.lease_until = Status.FAILED, None
+            email.last_error = "The message cannot be decrypted: changed in the database?"
+            email.save(update_fields=["status", "lease_until", "last_error"])
+            return "failed"
         # The claim is committed before the send: another worker sees it and waits.
         email.status = Status.SENDING
         email.attempts += 1
         email.lease_until = now + timedelta(seconds=_seconds("RAPPORT_EMAIL_SEND_LEASE_SECONDS"))
         email.save(update_fields=["status", "attempts", "lease_until"])
-        message = _build(email)
     attempt = email.attempts
     claimed = OutgoingEmail.objects.filter(pk=email.pk, status=Status.SENDING, attempts=attempt)
     try:
