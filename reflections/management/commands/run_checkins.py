@@ -19,6 +19,7 @@ class Command(BaseCommand):
         report = run_checkins(site_url=site_url)
         self.stdout.write(
             f"Opened {report.opened} round(s), closed {report.closed}, "
-            f"sent {report.reminders} reminder(s); deleted {report.purged} expired journal "
+            f"queued {report.reminders} reminder(s) for the email workers; "
+            f"deleted {report.purged} expired journal "
             f"{'entry' if report.purged == 1 else 'entries'}."
         )
