@@ -6,8 +6,8 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
+from accounts.audit import audit_record
 from accounts.models import Membership
-from accounts.services import audit_record
 from insights.selectors import dashboard, export_rows
 
 
