@@ -199,11 +199,11 @@ def retry_delay(attempt: int) -> float:
     return delay * random.uniform(0.8, 1.2)  # noqa: S311 (jitter, not security)
 
 
-def _until_recorded(write) -> None:
+def _until_recorded(write, deadline: float) -> None:
     """Record what happened to an email even if the database is restarting: the email
-    is out (or not), and only this process knows. Tries for a little less than a
-    claim lasts, so no other worker can take the email up again meanwhile."""
-    deadline = time.monotonic() + max(1.0, _seconds("RAPPORT_EMAIL_SEND_LEASE_SECONDS") - 5)
+    is out (or not), and only this process knows. Tries until shortly before the claim
+    runs out (`deadline`, on the monotonic clock), so no other worker can take the
+    email up again meanwhile."""
     pause = 0.2
     while True:
         try:
@@ -220,7 +220,7 @@ def _until_recorded(write) -> None:
 
 def deliver(public_id: str) -> str:
     """Send one queued email (the task). Returns what happened, for the task's result."""
-    now = timezone.now()
+    now, started = timezone.now(), time.monotonic()
     with transaction.atomic():
         email = (
             OutgoingEmail.objects.select_for_update(skip_locked=True)
@@ -249,6 +249,8 @@ def deliver(public_id: str) -> str:
         email.attempts += 1
         email.lease_until = now + timedelta(seconds=_seconds("RAPPORT_EMAIL_SEND_LEASE_SECONDS"))
         email.save(update_fields=["status", "attempts", "lease_until"])
+    # Recording the outcome must end well before the claim runs out.
+    record_by = started + max(1.0, _seconds("RAPPORT_EMAIL_SEND_LEASE_SECONDS") - 5)
     attempt = email.attempts
     claimed = OutgoingEmail.objects.filter(pk=email.pk, status=Status.SENDING, attempts=attempt)
     try:
@@ -271,18 +273,20 @@ def deliver(public_id: str) -> str:
                     ):
                         _enqueue(email, run_after=next_at)
 
-            _until_recorded(reschedule)
+            _until_recorded(reschedule, record_by)
             logger.warning("Email %s not sent, will retry: %s", email.public_id, described)
             return "retrying"
         _until_recorded(
-            lambda: claimed.update(status=Status.FAILED, lease_until=None, last_error=described)
+            lambda: claimed.update(status=Status.FAILED, lease_until=None, last_error=described),
+            record_by,
         )
         logger.error("Email %s failed for good: %s", email.public_id, described)
         return "failed"
     _until_recorded(
         lambda: claimed.update(
             status=Status.SENT, sent_at=timezone.now(), lease_until=None, message_ciphertext=""
-        )
+        ),
+        record_by,
     )
     return "sent"
 

@@ -3,9 +3,10 @@ task was lost or whose worker died mid-send."""
 
 import logging
 import threading
+import time
 
 from django.conf import settings
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, connections
 
 from outbox.services import requeue_stalled
 
@@ -23,6 +24,21 @@ def sweep_forever(stop: threading.Event) -> None:
         finally:
             connection.close()  # this thread's own connection; a fresh one each time
         stop.wait(float(settings.RAPPORT_EMAIL_SWEEP_SECONDS))
+
+
+def through_database_outages(run) -> None:
+    """Run a worker loop, and run it again when the database goes away (django-tasks-db's
+    loop stops at the first connection error), waiting a little longer each time."""
+    pause = 0.5
+    while True:
+        try:
+            run()
+            return
+        except (OperationalError, InterfaceError) as error:
+            logger.warning("The database is unavailable (%s); the worker resumes shortly.", error)
+            connections.close_all()
+            time.sleep(pause)
+            pause = min(pause * 2, 15)
 
 
 def start_sweeper() -> threading.Event:
@@ -49,5 +65,7 @@ def start_worker_thread() -> None:
         worker_id=f"demo-{get_random_string(12)}",
         excluded_queue_names=[],
     )
-    threading.Thread(target=worker.run, name="outbox-worker", daemon=True).start()
+    threading.Thread(
+        target=through_database_outages, args=(worker.run,), name="outbox-worker", daemon=True
+    ).start()
     start_sweeper()

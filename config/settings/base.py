@@ -80,6 +80,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.frame",
+                "accounts.frame.frame_header_context",
             ],
             # Partials as a builtin, so templates move to Django 6's built-in
             # partials without a {% load %} in each of them.
@@ -195,7 +196,7 @@ RAPPORT_EMAIL_RETRY_MAX_SECONDS = env_int("RAPPORT_EMAIL_RETRY_MAX_SECONDS", 360
 # dead and the email is queued again. Well above EMAIL_TIMEOUT.
 RAPPORT_EMAIL_SEND_LEASE_SECONDS = env_int("RAPPORT_EMAIL_SEND_LEASE_SECONDS", 120)
 # How long a queued email may wait for a worker before its task is presumed lost.
-RAPPORT_EMAIL_QUEUED_GRACE_SECONDS = env_int("RAPPORT_EMAIL_QUEUED_GRACE_SECONDS", 600)
+RAPPORT_EMAIL_QUEUED_GRACE_SECONDS = env_int("RAPPORT_EMAIL_QUEUED_GRACE_SECONDS", 120)
 RAPPORT_EMAIL_SWEEP_SECONDS = env_int("RAPPORT_EMAIL_SWEEP_SECONDS", 30)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Rapport <rapport@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL

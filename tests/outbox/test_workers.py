@@ -84,3 +84,22 @@ def test_workers_killed_at_random_moments_lose_nothing(workers, smtp):
     print(f"{kills} kills, {sum(counts.values())} deliveries, {duplicates} duplicate(s)")
     assert duplicates <= kills
     assert set(OutgoingEmail.objects.values_list("status", flat=True)) == {"sent"}
+
+
+def test_a_worker_loop_stopped_by_a_database_outage_runs_again(monkeypatch):
+    """django-tasks-db's loop stops at the first connection error; the worker waits and
+    runs it again, rather than exit (the load test's PostgreSQL restart found this)."""
+    from django.db import OperationalError
+
+    from outbox import worker
+
+    monkeypatch.setattr(worker.time, "sleep", lambda seconds: None)
+    runs = []
+
+    def loop():
+        runs.append(1)
+        if len(runs) < 3:
+            raise OperationalError("server closed the connection unexpectedly")
+
+    worker.through_database_outages(loop)
+    assert len(runs) == 3

@@ -145,7 +145,8 @@ def test_the_command_reports_what_it_did(relationship, capsys):
     with time_machine.travel(_at(14), tick=False):
         call_command("run_checkins")
 
-    assert "Opened 1 round(s), closed 0, queued 2 reminder(s) for the email workers;" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Opened 1 round(s), closed 0, queued 2 reminder(s) for the email workers;" in out
 
 
 @pytest.mark.django_db(transaction=True)
