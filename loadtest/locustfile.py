@@ -1,4 +1,5 @@
-"""Load test: signed-in demo users browse the main pages and write notes.
+"""Load test: signed-in demo users browse the main pages, write notes, and (the coaches)
+invite new coachees by email, which queues an invitation email.
 
 Run it (see loadtest/README.md) with:
     uvx locust -f loadtest/locustfile.py --headless -u 32 -r 0.45 -t 140s \
@@ -7,8 +8,10 @@ Run it (see loadtest/README.md) with:
 (The slow ramp keeps sign-ins under allauth's 30-per-minute-per-address limit; all 32
 users are signed in after about 71 seconds and then run together for over a minute.)
 
-Every note a user gets a success for is written to loadtest/acknowledged-<pid>.txt, so
-that verify_writes.py can check that nothing acknowledged was lost.
+Every note a user gets a success for is written to loadtest/acknowledged-<pid>.txt, and
+every address a coach invited with success to loadtest/acknowledged-invitations-<pid>.txt,
+so that verify_writes.py can check that nothing acknowledged was lost: each note is
+stored, and each invitation is stored with exactly one email in the outbox.
 """
 
 import itertools
@@ -47,7 +50,12 @@ ACCOUNTS = itertools.cycle(COACHES + PEOPLE + ["hana.hr@example.com"])
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 RELATIONSHIP = re.compile(r'href="(/relationships/[0-9a-f-]{36}/)"')
 ACKNOWLEDGED = Path(__file__).with_name(f"acknowledged-{os.getpid()}.txt")
+INVITED = Path(__file__).with_name(f"acknowledged-invitations-{os.getpid()}.txt")
+# The demo organisation's email domain: a coach's invitation there goes out at once (an
+# address outside it would wait for an HR admin's approval and queue no email).
+INVITE_DOMAIN = "example.com"
 FAILED_WRITES = 0
+FAILED_INVITATIONS = 0
 
 
 class Person(HttpUser):
@@ -124,6 +132,38 @@ class Person(HttpUser):
                 FAILED_WRITES += 1
                 response.failure(f"write answered {response.status_code}")
 
+    @task(2)
+    def invite_by_email(self):
+        """A coach invites someone not in Rapport yet: an organisation invitation and a
+        coaching invitation, and an invitation email queued in the same transaction."""
+        global FAILED_INVITATIONS
+        if self.email not in COACHES:
+            return
+        page = self.client.get("/relationships/new/", name="invite form")
+        match = CSRF.search(page.text)
+        if not match:
+            return
+        address = f"load-{uuid.uuid4().hex[:16]}@{INVITE_DOMAIN}"
+        with self.client.post(
+            "/relationships/new/",
+            {
+                "coachee": "",
+                "email": address,
+                "purpose": "Load test invitation",
+                "csrfmiddlewaretoken": match.group(1),
+            },
+            name="invite by email",
+            allow_redirects=False,
+            catch_response=True,
+        ) as response:
+            if response.status_code == 302:
+                with INVITED.open("a") as out:
+                    out.write(address + "\n")
+                response.success()
+            else:
+                FAILED_INVITATIONS += 1
+                response.failure(f"invitation answered {response.status_code}")
+
 
 @events.quitting.add_listener
 def report(environment, **kwargs):
@@ -136,5 +176,6 @@ def report(environment, **kwargs):
     print(
         f"Requests: {total.num_requests}; failures: {total.num_failures}; "
         f"5xx: {server_errors}; failed writes: {FAILED_WRITES}; "
-        f"acknowledged writes in {ACKNOWLEDGED.name}"
+        f"failed invitations: {FAILED_INVITATIONS}; acknowledged writes in "
+        f"{ACKNOWLEDGED.name}, invitations in {INVITED.name}"
     )
