@@ -254,6 +254,8 @@ def _invitation_renew(
     if not by_hr and invitation.awaiting_approval:
         return invitation, ""  # still HR's decision; nothing to send
     was_awaiting = invitation.awaiting_approval
+    # The earlier email's link stops working: if it has not gone out yet, it never will.
+    cancel_unsent(key_prefix=f"invitation:{invitation.public_id}:")
     token = secrets.token_urlsafe(32)
     invitation.token_hash = hash_invitation_token(token)
     invitation.expires_at = timezone.now() + timedelta(days=settings.RAPPORT_INVITATION_DAYS)
@@ -324,6 +326,7 @@ def invitation_revoke(*, invitation: Invitation, by: User | None = None) -> Invi
         raise ValidationError("Only a pending invitation can be revoked.")
     invitation.revoked_at = timezone.now()
     invitation.save(update_fields=["revoked_at"])
+    cancel_unsent(key_prefix=f"invitation:{invitation.public_id}:")
     audit_record(
         actor=by,
         action="invitation.revoked",
@@ -534,15 +537,14 @@ def _forget(notice: _Notice) -> None:
     _pending_notices().pop((notice.user_id, notice.kind), None)
 
 
-def credential_notices_cancel(*, user: User, address: str = "") -> None:
-    """The account is being anonymised (deleted by its owner): nothing more to tell,
-    and nothing queued for its addresses goes out."""
+def credential_notices_cancel(*, user: User) -> None:
+    """The account is being anonymised (deleted by its owner): nothing more to tell.
+    (The account's deletion forgets its other queued email.)"""
     for (user_id, _kind), notice in list(_pending_notices().items()):
         if user_id == user.pk:
             notice.cancelled = True
             if notice.email is not None:
                 cancel_unsent(notice.email)
-    cancel_unsent(to_address=address or user.email)
 
 
 def _deliverable(address: str) -> bool:

@@ -53,7 +53,7 @@ def announce_credential_changes(sender, instance, created=False, raw=False, **kw
     if created or raw or before is None:
         return
     if _anonymised(instance.email) and not _anonymised(before["email"]):
-        credential_notices_cancel(user=instance, address=before["email"])
+        credential_notices_cancel(user=instance)
         return
     if before["email"].lower() != instance.email.lower():
         credential_change_notify(user=instance, kind="email_changed", also_to=(before["email"],))

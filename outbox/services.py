@@ -45,7 +45,9 @@ def _enqueue(email: OutgoingEmail, run_after=None) -> None:
     if isinstance(backend, DatabaseBackend) or getattr(backend, "runs_after_commit", False):
         task.enqueue(str(email.public_id))
     else:
-        transaction.on_commit(lambda: task.enqueue(str(email.public_id)))
+        # Robust: a broker down after the commit must not turn the saved action into an
+        # error; the sweep queues the email again (its row is committed).
+        transaction.on_commit(lambda: task.enqueue(str(email.public_id)), robust=True)
 
 
 def queue_email(
@@ -116,25 +118,70 @@ def queue_message(message, *, template: str, key: str | None = None) -> Outgoing
 def update_queued(email: OutgoingEmail, *, to: list[str], subject: str, body: str) -> None:
     """Change an email queued earlier in this same transaction (a second report of the
     same change, say): still one email, now with the latest words."""
+    message = email.message  # read under the old recipients, which it is bound to
     email.recipients = sorted(set(to))
-    email.message = {**email.message, "subject": " ".join(subject.split()), "body": body}
+    email.message = {**message, "subject": " ".join(subject.split()), "body": body}
     email.save(update_fields=["recipients", "message_ciphertext"])
 
 
-def cancel_unsent(email: OutgoingEmail | None = None, *, to_address: str | None = None) -> int:
-    """Drop an email not sent yet, or every unsent email to `to_address` (the person
-    deleted their account): its message is erased and nothing goes out."""
-    rows = OutgoingEmail.objects.exclude(status__in=[Status.SENT, Status.CANCELLED])
+# Not sent, and not being sent: an email a worker is sending right now goes out anyway.
+CANCELLABLE = [Status.QUEUED, Status.FAILED]
+
+
+def cancel_unsent(email: OutgoingEmail | None = None, *, key_prefix: str | None = None) -> int:
+    """Drop an email not sent yet, or every one whose key starts with `key_prefix` (the
+    earlier emails of an invitation renewed or revoked): its message is erased and
+    nothing goes out."""
+    rows = OutgoingEmail.objects.filter(status__in=CANCELLABLE)
     if email is not None:
         rows = rows.filter(pk=email.pk)
-    ids = [
-        row.pk
-        for row in rows.only("pk", "recipients")
-        if email is not None or (to_address or "").lower() in {a.lower() for a in row.recipients}
-    ]
-    return OutgoingEmail.objects.filter(pk__in=ids).update(
-        status=Status.CANCELLED, message_ciphertext="", lease_until=None
-    )
+    if key_prefix is not None:
+        rows = rows.filter(idempotency_key__startswith=key_prefix)
+    return rows.update(status=Status.CANCELLED, message_ciphertext="", lease_until=None)
+
+
+def forget_addresses(addresses, *, spare=lambda email: False) -> int:
+    """The person deleted their account: every email to them loses their address (each
+    row gets a fresh .invalid one) and the server's answer (which may quote it); those
+    not sent are cancelled and erased. `spare` keeps an unsent email as it is (another
+    organisation's invitation, which is that organisation's business)."""
+    wanted = {address.lower() for address in addresses if address}
+    forgotten = 0
+    rows = OutgoingEmail.objects.only("pk", "recipients", "status", "idempotency_key")
+    for email in rows.iterator():
+        if not wanted & {address.lower() for address in email.recipients}:
+            continue
+        unsent = email.status in CANCELLABLE
+        if unsent and spare(email):
+            continue
+        changes = {
+            "recipients": [
+                f"deleted-{uuid.uuid4().hex}@deleted.invalid" if a.lower() in wanted else a
+                for a in email.recipients
+            ],
+            "last_error": "",
+        }
+        if unsent:
+            changes.update(status=Status.CANCELLED, message_ciphertext="", lease_until=None)
+        OutgoingEmail.objects.filter(pk=email.pk).update(**changes)
+        forgotten += 1
+    return forgotten
+
+
+def prune(*, days: int) -> tuple[int, int]:
+    """Delete what is done with, older than `days`: sent, cancelled and failed emails
+    (recipients and template only; their messages went when they did), and finished
+    task rows. Returns both counts."""
+    cutoff = timezone.now() - timedelta(days=days)
+    emails, _ = OutgoingEmail.objects.filter(
+        status__in=[Status.SENT, Status.CANCELLED, Status.FAILED], created_at__lt=cutoff
+    ).delete()
+    tasks = 0
+    if isinstance(deliver_email.get_backend(), DatabaseBackend):
+        from django_tasks_db.models import DBTaskResult
+
+        tasks, _ = DBTaskResult.objects.finished().filter(finished_at__lt=cutoff).delete()
+    return emails, tasks
 
 
 # --- The worker's side ------------------------------------------------------------------

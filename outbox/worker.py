@@ -21,6 +21,8 @@ def sweep_forever(stop: threading.Event) -> None:
                 logger.warning("Queued %d stalled email(s) again.", requeued)
         except DatabaseError:
             logger.warning("The database is unavailable; sweeping again shortly.")
+        except Exception:  # a bug must not end the sweep for the worker's lifetime
+            logger.exception("The outbox sweep failed; trying again shortly.")
         finally:
             connection.close()  # this thread's own connection; a fresh one each time
         stop.wait(float(settings.RAPPORT_EMAIL_SWEEP_SECONDS))

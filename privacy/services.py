@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from accounts.models import AuditEvent, Invitation, Membership, User
 from accounts.services import audit_record
+from outbox.services import forget_addresses
 from reflections.dimensions import DIMENSIONS
 from reflections.models import (
     CheckInResponse,
@@ -151,6 +152,16 @@ def data_export(user: User) -> dict:
     }
 
 
+def _outstanding_invitation_email(email) -> bool:
+    kind, _, rest = email.idempotency_key.partition(":")
+    if kind != "invitation":
+        return False
+    public_id = rest.partition(":")[0]
+    return Invitation.objects.filter(
+        public_id=public_id, accepted_at__isnull=True, revoked_at__isnull=True
+    ).exists()
+
+
 @transaction.atomic
 def account_delete(*, user: User) -> None:
     """Delete what the person wrote or answered, end their relationships, and
@@ -176,6 +187,10 @@ def account_delete(*, user: User) -> None:
         Session.objects.filter(session_key=session.session_key).delete()
     UserSession.objects.filter(user=user).delete()
     Authenticator.objects.filter(user=user).delete()
+    addresses = {
+        user.email,
+        *EmailAddress.objects.filter(user=user).values_list("email", flat=True),
+    }
     EmailAddress.objects.filter(user=user).delete()
     Membership.objects.filter(user=user).delete()
     # HR's list of invitations would otherwise keep the address of someone who left. Only
@@ -191,6 +206,9 @@ def account_delete(*, user: User) -> None:
             invitation.revoked_at = now
         invitation.save(update_fields=["email", "revoked_at"])
     CoachingRelationship.objects.filter(coachee=user).update(invited_email="")
+    # Email to them: unsent ones cancelled, their address gone from every row, except
+    # another organisation's outstanding invitation (as above, not ours to touch).
+    forget_addresses(addresses, spare=_outstanding_invitation_email)
     user.email = f"deleted-{uuid.uuid4().hex}@deleted.invalid"
     user.display_name = "Former member"
     user.is_active = False

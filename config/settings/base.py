@@ -198,6 +198,9 @@ RAPPORT_EMAIL_SEND_LEASE_SECONDS = env_int("RAPPORT_EMAIL_SEND_LEASE_SECONDS", 1
 # How long a queued email may wait for a worker before its task is presumed lost.
 RAPPORT_EMAIL_QUEUED_GRACE_SECONDS = env_int("RAPPORT_EMAIL_QUEUED_GRACE_SECONDS", 120)
 RAPPORT_EMAIL_SWEEP_SECONDS = env_int("RAPPORT_EMAIL_SWEEP_SECONDS", 30)
+# Sent, cancelled and failed email records (recipients and template) and finished tasks
+# are deleted by run_checkins after this many days.
+RAPPORT_EMAIL_KEEP_DAYS = env_int("RAPPORT_EMAIL_KEEP_DAYS", 30)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Rapport <rapport@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,8 @@ from tests.outbox.smtp_sink import SmtpSink
 
 ROOT = Path(__file__).resolve().parents[2]
 LEASE_SECONDS = 3
+# Long enough for a second copy of an email to arrive: a claim running out, then a sweep.
+SETTLE_SECONDS = LEASE_SECONDS + 2
 
 
 @pytest.fixture
@@ -80,7 +83,12 @@ class WorkerProcess:
             "RAPPORT_EMAIL_RETRY_MAX_SECONDS": "2",
             "RAPPORT_EMAIL_SEND_LEASE_SECONDS": str(LEASE_SECONDS),
             "RAPPORT_EMAIL_SWEEP_SECONDS": "1",
+            # Retries come every second or two here: enough attempts for a slow run.
+            "RAPPORT_EMAIL_MAX_ATTEMPTS": "100",
         }
+        self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed in stop)
+            "w+", prefix=f"worker-{name}-", suffix=".log"
+        )
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -95,9 +103,8 @@ class WorkerProcess:
             ],
             cwd=ROOT,
             env=env,
-            stdout=subprocess.PIPE,
+            stdout=self.log,  # a file, not a pipe nobody reads until the end
             stderr=subprocess.STDOUT,
-            text=True,
         )
 
     def kill(self) -> None:
@@ -111,7 +118,10 @@ class WorkerProcess:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.process.kill()
-        return self.process.stdout.read() if self.process.stdout else ""
+        self.log.seek(0)
+        output = self.log.read()
+        self.log.close()
+        return output
 
 
 @pytest.fixture

@@ -143,3 +143,83 @@ def test_a_subject_with_a_line_break_is_one_line(real_outbox):
     (message,) = real_outbox.received
     assert message["to"] == ["a@example.com"]
     assert message["subject"] == "Ivy Bcc: x@evil.example"
+
+
+def test_a_lost_task_is_swept_back_into_the_queue_and_sent_once(real_outbox, settings):
+    """A worker died holding the email's task before claiming it: the email is still
+    queued, its task will never run. Past the grace, the sweep queues it again."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from outbox.services import queue_email, requeue_stalled
+
+    email = queue_email(to="a@example.com", subject="Hi", body="x", template="t")
+    DBTaskResult.objects.update(status="RUNNING")  # taken by a worker that died
+    drain()
+    assert real_outbox.received == []
+    assert requeue_stalled() == 0, "not yet: within the grace"
+
+    # The grace has passed.
+    OutgoingEmail.objects.update(lease_until=timezone.now() - timedelta(seconds=1))
+    assert requeue_stalled() == 1
+    drain()
+    drain()
+    assert [m["to"] for m in real_outbox.received] == [["a@example.com"]]
+    email.refresh_from_db()
+    assert (email.status, email.attempts) == ("sent", 1)
+
+
+def test_a_send_interrupted_on_the_last_attempt_is_recorded_failed(real_outbox, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from outbox.services import queue_email, requeue_stalled
+
+    settings.RAPPORT_EMAIL_MAX_ATTEMPTS = 1
+    email = queue_email(to="a@example.com", subject="Hi", body="x", template="t")
+    OutgoingEmail.objects.filter(pk=email.pk).update(status="sending", attempts=1)
+
+    requeue_stalled(now=timezone.now() + timedelta(minutes=5))
+
+    email.refresh_from_db()
+    assert email.status == "failed" and "last attempt" in email.last_error
+
+
+def test_renewing_or_revoking_an_invitation_cancels_its_unsent_email(real_outbox, hr_client, team):
+    real_outbox.stop()
+    _invite(hr_client, team, "ivy@example.com")
+    _invite(hr_client, team, "ivy@example.com")  # renewed: the first link no longer works
+    first, second = OutgoingEmail.objects.order_by("created_at")
+    assert (first.status, second.status) == ("cancelled", "queued")
+    assert first.message_ciphertext == ""
+
+    from accounts.models import Invitation
+
+    invitation = Invitation.objects.get(email="ivy@example.com")
+    hr_client.post(reverse("invitation_revoke", args=[invitation.public_id]))
+    second.refresh_from_db()
+    assert second.status == "cancelled"
+
+
+def test_run_checkins_deletes_old_email_records_and_finished_tasks(real_outbox, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from outbox.services import queue_email
+
+    old = queue_email(to="a@example.com", subject="Old", body="x", template="t")
+    queue_email(to="b@example.com", subject="New", body="x", template="t")
+    drain()
+    month_ago = timezone.now() - timedelta(days=31)
+    OutgoingEmail.objects.filter(pk=old.pk).update(created_at=month_ago)
+    DBTaskResult.objects.filter(args_kwargs__args=[str(old.public_id)]).update(
+        finished_at=month_ago
+    )
+
+    call_command("run_checkins")
+
+    assert list(OutgoingEmail.objects.values_list("recipients", flat=True)) == [["b@example.com"]]
+    assert DBTaskResult.objects.count() == 1

@@ -10,6 +10,7 @@ from playwright.sync_api import Browser, expect
 
 from accounts.demo import DEMO_PASSWORD
 from outbox.models import OutgoingEmail
+from tests.outbox.conftest import SETTLE_SECONDS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -42,6 +43,6 @@ def test_hr_invites_ten_people_while_mail_is_down_and_each_gets_one_email(
 
     smtp.start()
     smtp.wait_for(10, timeout=60)
-    time.sleep(1.5)  # a second copy of any would arrive here
+    time.sleep(SETTLE_SECONDS)  # a second copy of any would arrive here
     assert sorted(m["to"][0] for m in smtp.received) == addresses
     assert len(set(smtp.message_ids())) == 10

@@ -9,6 +9,7 @@ import pytest
 from allauth.mfa.models import Authenticator
 from django.core import mail
 from django.db import connection
+from django.test import Client
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
@@ -91,3 +92,58 @@ def test_a_deleted_accounts_queued_email_is_cancelled_and_erased(queued_only, cl
     mail.outbox.clear()
     assert deliver(str(email.public_id)) == "cancelled"
     assert mail.outbox == []
+
+
+def test_a_second_report_with_other_recipients_rewrites_the_queued_email(queued_only, coach):
+    """An email change reported twice in one transaction, the second time with the old
+    address too: one email, to both, readable (its message is bound to its recipients)."""
+    from django.db import transaction
+
+    from accounts.services import credential_change_notify
+
+    with transaction.atomic():
+        credential_change_notify(user=coach, kind="email_changed")
+        credential_change_notify(user=coach, kind="email_changed", also_to=("old@example.com",))
+
+    (email,) = OutgoingEmail.objects.all()
+    assert email.recipients == sorted({coach.email.lower(), "old@example.com"})
+    assert "email address" in email.message["body"]
+
+
+def test_a_deleted_person_is_forgotten_by_the_outbox_but_not_anothers_invitation(
+    queued_only, hr_client, team, client
+):
+    from allauth.account.models import EmailAddress
+
+    from tests.factories import HRAdminMembershipFactory, OrganisationFactory
+
+    relationship = RelationshipFactory()
+    coachee = relationship.coachee
+    EmailAddress.objects.create(user=coachee, email="second@example.com", verified=True)
+    client.post(reverse("account_reset_password"), {"email": coachee.email})
+    sent = OutgoingEmail.objects.get(recipients=[coachee.email])
+    OutgoingEmail.objects.filter(pk=sent.pk).update(status="sent", message_ciphertext="")
+    failed = OutgoingEmail.objects.create(
+        idempotency_key="x",
+        template="t",
+        recipients=["second@example.com"],
+        status="failed",
+        last_error="550 second@example.com unknown",
+    )
+    elsewhere = Client()
+    elsewhere.force_login(HRAdminMembershipFactory(organisation=OrganisationFactory()).user)
+    elsewhere.post(
+        reverse("invitation_create"), {"invite-email": coachee.email, "invite-role": "member"}
+    )
+    theirs = OutgoingEmail.objects.get(template="accounts/email/invitation.txt")
+    address = coachee.email
+
+    account_delete(user=coachee)
+
+    sent.refresh_from_db()
+    failed.refresh_from_db()
+    theirs.refresh_from_db()
+    assert sent.recipients[0].endswith("@deleted.invalid") and sent.status == "sent"
+    assert failed.recipients[0].endswith("@deleted.invalid") and failed.last_error == ""
+    assert failed.status == "cancelled"
+    assert (theirs.status, theirs.recipients) == ("queued", [address.lower()])

@@ -9,7 +9,7 @@ import pytest
 
 from outbox.models import OutgoingEmail
 from outbox.services import queue_email
-from tests.outbox.conftest import LEASE_SECONDS
+from tests.outbox.conftest import LEASE_SECONDS, SETTLE_SECONDS
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -41,7 +41,7 @@ def test_a_worker_killed_mid_send_leaves_nothing_lost_or_doubled(workers, smtp):
     assert stalled.attempts == 1
     workers("second")  # sweeps the dead worker's claim once its lease runs out
     received = smtp.wait_for(20, timeout=30 + LEASE_SECONDS)
-    time.sleep(1.5)  # a second delivery would show up here
+    time.sleep(SETTLE_SECONDS)  # a second delivery would show up here
     assert Counter(m["message_id"] for m in smtp.received) == Counter(_expected_ids(emails))
     assert len(received) == 20
     stalled.refresh_from_db()
@@ -54,7 +54,7 @@ def test_two_workers_at_once_deliver_each_email_once(workers, smtp):
     workers("one")
     workers("two")
     smtp.wait_for(40, timeout=60)
-    time.sleep(1.5)
+    time.sleep(SETTLE_SECONDS)
     assert Counter(m["message_id"] for m in smtp.received) == Counter(_expected_ids(emails))
     assert set(OutgoingEmail.objects.values_list("status", flat=True)) == {"sent"}
 
@@ -70,18 +70,27 @@ def test_workers_killed_at_random_moments_lose_nothing(workers, smtp):
     rng = random.Random(16)  # noqa: S311
     for name in ("a", "b", "c"):
         worker = workers(name)
-        time.sleep(rng.uniform(0.8, 1.6))
+        # Once it is sending (one more email arrived), at a random moment of a send.
+        arrived = len(smtp.received)
+        deadline = time.monotonic() + 30
+        while len(smtp.received) == arrived and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(rng.uniform(0, 0.05))
         worker.kill()
         kills += 1
     workers("last")
     deadline = time.monotonic() + 60
     while len(set(smtp.message_ids())) < 40 and time.monotonic() < deadline:
         time.sleep(0.1)
-    time.sleep(LEASE_SECONDS + 1.5)
+    time.sleep(SETTLE_SECONDS)
     counts = Counter(smtp.message_ids())
     assert set(counts) == _expected_ids(emails), "every email arrived"
     duplicates = sum(counts.values()) - len(counts)
-    print(f"{kills} kills, {sum(counts.values())} deliveries, {duplicates} duplicate(s)")
+    interrupted = OutgoingEmail.objects.filter(attempts__gt=1).count()
+    print(
+        f"{kills} kills, {interrupted} send(s) interrupted and resent, "
+        f"{sum(counts.values())} deliveries, {duplicates} duplicate(s)"
+    )
     assert duplicates <= kills
     assert set(OutgoingEmail.objects.values_list("status", flat=True)) == {"sent"}
 

@@ -1,13 +1,16 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from outbox.services import prune
 from reflections.services import run_checkins
 
 
 class Command(BaseCommand):
     help = (
-        "Open due check-in rounds, close expired ones (marking missed answers), send "
-        "reminders and delete journal entries past their author's retention period. Safe "
-        "to run every few minutes, and in two processes at once."
+        "Open due check-in rounds, close expired ones (marking missed answers), queue "
+        "reminders, delete journal entries past their author's retention period, and "
+        "delete sent email records and finished tasks older than RAPPORT_EMAIL_KEEP_DAYS. "
+        "Safe to run every few minutes, and in two processes at once."
     )
 
     def add_arguments(self, parser):
@@ -23,3 +26,6 @@ class Command(BaseCommand):
             f"deleted {report.purged} expired journal "
             f"{'entry' if report.purged == 1 else 'entries'}."
         )
+        emails, tasks = prune(days=settings.RAPPORT_EMAIL_KEEP_DAYS)
+        if emails or tasks:
+            self.stdout.write(f"Deleted {emails} old email record(s) and {tasks} finished task(s).")
