@@ -43,7 +43,7 @@ RUN_SECONDS, RESTART_AFTER = 30, 8
 # The workers' timers, shortened so that the test ends in minutes: a claim runs out after
 # LEASE seconds, a queued email whose task was lost is swept after GRACE seconds. The
 # server queues with its own RAPPORT_EMAIL_QUEUED_GRACE_SECONDS: start serve.sh with the
-# same value (see the README), or a lost task waits for the default ten minutes.
+# same value (see the README), or a lost task waits for the default two minutes.
 LEASE = int(os.environ.get("RAPPORT_EMAIL_SEND_LEASE_SECONDS", "20"))
 GRACE = int(os.environ.get("RAPPORT_EMAIL_QUEUED_GRACE_SECONDS", "30"))
 DRAIN_TIMEOUT = GRACE + LEASE + 90
