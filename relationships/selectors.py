@@ -128,6 +128,10 @@ def _sessions_query(person, relationship):
     return (
         CoachingSession.objects.visible_to(person)
         .filter(relationship=relationship)
+        # What the relationship page's list shows (jinja2/relationships/detail.html), not
+        # the agenda's and summary's ciphertexts: grouped and sent for every session of a
+        # long history, they were most of the row.
+        .only("public_id", "relationship", "held_on", "duration_minutes", "focus")
         .annotate(
             note_count=Count(
                 "notes",

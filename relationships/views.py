@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.dateformat import format as format_date
 from django.utils.dates import MONTHS, MONTHS_3
+from django.utils.translation import get_language
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -26,8 +27,10 @@ from relationships.forms import (
     NoteEditForm,
     NoteForm,
     RelationshipInviteForm,
+    RenderedOnce,
     SessionEditForm,
     SessionForm,
+    action_item_form_html,
 )
 from relationships.models import (
     ActionItem,
@@ -102,24 +105,43 @@ def _back_to(relationship, session=None, anchor=""):
 _ANY_ID = "00000000-0000-0000-0000-000000000000"
 
 
-def _day(value) -> str:
+def _day(value, months: dict[int, str]) -> str:
     """`|date:"j M Y"` for a date, or for an instant in the current time zone, without
-    the `date` filter's cost (~25 µs a call): the same month names (MONTHS_3)."""
+    the `date` filter's cost (~25 µs a call): the same month names (`months`, from
+    _month_names)."""
     if isinstance(value, datetime):
         value = timezone.localtime(value)
-    return f"{value.day} {MONTHS_3[value.month].title()} {value.year}"
+    return f"{value.day} {months[value.month]} {value.year}"
+
+
+_MONTH_NAMES: dict[str, tuple[dict[int, str], dict[int, str]]] = {}
+
+
+def _month_names() -> tuple[dict[int, str], dict[int, str]]:
+    """The short month names as `|date:"M"` writes them (MONTHS_3, title-cased) and the
+    full ones (MONTHS), in the active language, translated once per process: a lazy
+    month name looks its translation up at every use (~20 µs), most of a row's labels."""
+    language = get_language()
+    names = _MONTH_NAMES.get(language)
+    if names is None:
+        names = _MONTH_NAMES[language] = (
+            {number: str(name).title() for number, name in MONTHS_3.items()},
+            {number: str(name) for number, name in MONTHS.items()},
+        )
+    return names
 
 
 def _with_labels(*, notes=(), items=()):
     """The dates and links the notes and action items regions show
     (jinja2/relationships/notes.html and actions.html), formatted once per row."""
+    months = _month_names()[0] if notes or items else {}
     if notes:
         edit_url = reverse("note_edit", args=[_ANY_ID])
         delete_url = reverse("note_delete", args=[_ANY_ID])
         for note in notes:
             public_id = str(note.public_id)
             note.created_label = (
-                f"{_day(note.created_at)}, {timezone.localtime(note.created_at):%H:%M}"
+                f"{_day(note.created_at, months)}, {timezone.localtime(note.created_at):%H:%M}"
             )
             note.edit_url = edit_url.replace(_ANY_ID, public_id)
             note.delete_url = delete_url.replace(_ANY_ID, public_id)
@@ -127,8 +149,8 @@ def _with_labels(*, notes=(), items=()):
         done_url = reverse("action_item_done", args=[_ANY_ID])
         for item in items:
             item.done_url = done_url.replace(_ANY_ID, str(item.public_id))
-            item.due_label = _day(item.due_on) if item.due_on else ""
-            item.done_label = _day(item.done_at) if item.done_at else ""
+            item.due_label = _day(item.due_on, months) if item.due_on else ""
+            item.done_label = _day(item.done_at, months) if item.done_at else ""
 
 
 def _with_session_labels(sessions):
@@ -136,9 +158,10 @@ def _with_session_labels(sessions):
     (jinja2/relationships/detail.html): `|date:"j F Y"` and `{% url %}` formatted once per
     row, as _with_labels does for the notes."""
     detail_url = reverse("session_detail", args=[_ANY_ID])
+    months = _month_names()[1] if sessions else {}
     for session in sessions:
         day = session.held_on
-        session.held_on_label = f"{day.day} {MONTHS[day.month]} {day.year}"
+        session.held_on_label = f"{day.day} {months[day.month]} {day.year}"
         session.detail_url = detail_url.replace(_ANY_ID, str(session.public_id))
 
 
@@ -146,10 +169,14 @@ def _note_form(request, relationship, *, data=None, initial=None, edit=False):
     other = relationship.other_party_name(request.user)
     form_class = NoteEditForm if edit else NoteForm
     form = form_class(data, initial=initial, other_party_name=other)
+    return _with_autosave(form, reverse("note_draft", args=[relationship.public_id]))
+
+
+def _with_autosave(form, draft_url: str):
     # Autosave: while the person types, htmx keeps a private draft of the form.
     form.fields["body"].widget.attrs.update(
         {
-            "hx-post": reverse("note_draft", args=[relationship.public_id]),
+            "hx-post": draft_url,
             "hx-trigger": "input changed delay:1500ms",
             "hx-include": "closest form",
             "hx-target": "next .draft-status",
@@ -157,6 +184,39 @@ def _note_form(request, relationship, *, data=None, initial=None, edit=False):
         }
     )
     return form
+
+
+# The empty forms of the relationship and session pages, rendered once per process
+# (relationships.forms.RenderedOnce): the same HTML as _note_form(request, relationship),
+# ActionItemForm(relationship=relationship) and CadenceForm(initial=...), each request's
+# names, links, dates and one-time tokens in place.
+_blank_note_form = RenderedOnce(
+    lambda other, draft_url, token: _with_autosave(
+        NoteForm(initial={"client_token": token}, other_party_name=other), draft_url
+    ),
+    names=["other"],
+    plain=["draft_url", "token"],
+)
+_blank_cadence_forms = {
+    cadence: RenderedOnce(lambda cadence=cadence: CadenceForm(initial={"cadence": cadence}))
+    for cadence in CoachingRelationship.Cadence.values
+}
+
+
+def _note_form_html(request, relationship):
+    """`_note_form(request, relationship)`'s HTML (an empty form), rendered once."""
+    return _blank_note_form(
+        other=relationship.other_party_name(request.user),
+        draft_url=reverse("note_draft", args=[relationship.public_id]),
+        token=str(uuid.uuid4()),
+    )
+
+
+def _cadence_form_html(relationship):
+    cadence = relationship.checkin_cadence
+    if cadence in _blank_cadence_forms:
+        return _blank_cadence_forms[cadence]()
+    return CadenceForm(initial={"cadence": cadence})
 
 
 # --- Relationships -------------------------------------------------------------------
@@ -218,7 +278,7 @@ def relationship_detail(request, public_id):
     )
     context = {
         "checkins": checkins,
-        "cadence_form": CadenceForm(initial={"cadence": relationship.checkin_cadence}),
+        "cadence_form": _cadence_form_html(relationship),
         **(
             checkin_selectors.trend_context(relationship, request.user, "overall", checkins)
             if started
@@ -227,8 +287,8 @@ def relationship_detail(request, public_id):
         "relationship": relationship,
         "role": relationship.role_of(request.user),
         "other_name": relationship.other_party_name(request.user),
-        "note_form": _note_form(request, relationship),
-        "action_form": ActionItemForm(relationship=relationship),
+        "note_form": _note_form_html(request, relationship),
+        "action_form": action_item_form_html(relationship),
         **selectors.relationship_page(relationship, request.user, recent=recent),
     }
     context["reflection_prompts"] = checkin_selectors.relationship_prompts(
@@ -377,8 +437,8 @@ def session_detail(request, public_id):
         "session_summary": session.summary,
         "role": relationship.role_of(request.user),
         "other_name": relationship.other_party_name(request.user),
-        "note_form": _note_form(request, relationship),
-        "action_form": ActionItemForm(relationship=relationship),
+        "note_form": _note_form_html(request, relationship),
+        "action_form": action_item_form_html(relationship),
         **selectors.session_page(session, request.user, relationship),
     }
     _with_labels(notes=context["notes"], items=context["items"])
