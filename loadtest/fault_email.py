@@ -28,11 +28,11 @@ sys.path.insert(0, str(ROOT))
 
 from fault_test import (  # noqa: E402
     CSRF,
-    PASSWORD,
     WRITERS,
     Writer,
     _opener,
     _request,
+    sign_in,
 )
 
 from tests.outbox.smtp_sink import SmtpSink  # noqa: E402
@@ -72,17 +72,7 @@ class Inviter(threading.Thread):
         self.unexpected: list[str] = []
 
     def run(self):
-        opener, jar = _opener()
-        _, page = _request(opener, "/accounts/login/")
-        _request(
-            opener,
-            "/accounts/login/",
-            {
-                "login": self.email,
-                "password": PASSWORD,
-                "csrfmiddlewaretoken": CSRF.search(page).group(1),
-            },
-        )
+        opener, jar = sign_in(self.email)
         poster, _ = _opener(follow=False, jar=jar)  # the same signed-in session
         while not self.stop.is_set():
             status, page = _request(opener, "/relationships/new/")

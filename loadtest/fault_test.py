@@ -49,6 +49,18 @@ def _request(opener, path, data=None):
         return 0, str(error)
 
 
+def sign_in(email):
+    """A signed-in session of a demo user: an opener that follows redirects, and its jar."""
+    opener, jar = _opener()
+    _, page = _request(opener, "/accounts/login/")
+    _request(
+        opener,
+        "/accounts/login/",
+        {"login": email, "password": PASSWORD, "csrfmiddlewaretoken": CSRF.search(page).group(1)},
+    )
+    return opener, jar
+
+
 class Writer(threading.Thread):
     def __init__(self, email, stop):
         super().__init__(daemon=True)
@@ -56,17 +68,7 @@ class Writer(threading.Thread):
         self.acknowledged, self.failures, self.successes_at = [], 0, []
 
     def run(self):
-        opener, jar = _opener()
-        _, page = _request(opener, "/accounts/login/")
-        _request(
-            opener,
-            "/accounts/login/",
-            {
-                "login": self.email,
-                "password": PASSWORD,
-                "csrfmiddlewaretoken": CSRF.search(page).group(1),
-            },
-        )
+        opener, jar = sign_in(self.email)
         _, listing = _request(opener, "/relationships/")
         relationship = RELATIONSHIP.search(listing).group(1)
         poster, _ = _opener(follow=False, jar=jar)  # the same signed-in session
