@@ -112,25 +112,14 @@ class Person(HttpUser):
         if not match:
             return
         token = str(uuid.uuid4())
-        with self.client.post(
-            f"{url}notes/new/",
-            {
-                "body": f"Load test note {token}",
-                "visibility": "private",
-                "client_token": token,
-                "csrfmiddlewaretoken": match.group(1),
-            },
-            name="write a note",
-            allow_redirects=False,
-            catch_response=True,
-        ) as response:
-            if response.status_code == 302:
-                with ACKNOWLEDGED.open("a") as out:
-                    out.write(token + "\n")
-                response.success()
-            else:
-                FAILED_WRITES += 1
-                response.failure(f"write answered {response.status_code}")
+        data = {
+            "body": f"Load test note {token}",
+            "visibility": "private",
+            "client_token": token,
+            "csrfmiddlewaretoken": match.group(1),
+        }
+        if not self._post_and_record(f"{url}notes/new/", data, "write a note", ACKNOWLEDGED, token):
+            FAILED_WRITES += 1
 
     @task(2)
     def invite_by_email(self):
@@ -144,25 +133,30 @@ class Person(HttpUser):
         if not match:
             return
         address = f"load-{uuid.uuid4().hex[:16]}@{INVITE_DOMAIN}"
+        data = {
+            "coachee": "",
+            "email": address,
+            "purpose": "Load test invitation",
+            "csrfmiddlewaretoken": match.group(1),
+        }
+        if not self._post_and_record(
+            "/relationships/new/", data, "invite by email", INVITED, address
+        ):
+            FAILED_INVITATIONS += 1
+
+    def _post_and_record(self, path, data, name, acknowledged, record) -> bool:
+        """POST a write; on its success (a redirect), note `record` in the file of
+        acknowledged writes, which verify_writes.py checks afterwards."""
         with self.client.post(
-            "/relationships/new/",
-            {
-                "coachee": "",
-                "email": address,
-                "purpose": "Load test invitation",
-                "csrfmiddlewaretoken": match.group(1),
-            },
-            name="invite by email",
-            allow_redirects=False,
-            catch_response=True,
+            path, data, name=name, allow_redirects=False, catch_response=True
         ) as response:
-            if response.status_code == 302:
-                with INVITED.open("a") as out:
-                    out.write(address + "\n")
-                response.success()
-            else:
-                FAILED_INVITATIONS += 1
-                response.failure(f"invitation answered {response.status_code}")
+            if response.status_code != 302:
+                response.failure(f"{name} answered {response.status_code}")
+                return False
+            with acknowledged.open("a") as out:
+                out.write(record + "\n")
+            response.success()
+            return True
 
 
 @events.quitting.add_listener
