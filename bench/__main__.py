@@ -36,6 +36,8 @@ from urllib.error import HTTPError
 from urllib.parse import urlencode, urlsplit, urlunsplit
 from urllib.request import HTTPCookieProcessor, Request, build_opener
 
+from bench.cpu import SLICES
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/rapport_bench"
 
@@ -715,6 +717,7 @@ def measure(args, seeding: dict | None) -> dict:
             "rounds": args.rounds,
             "requests": args.requests,
             "cpu_warmup": args.cpu_warmup,
+            "slices": SLICES,
             "duration_s": args.duration,
             "warmup_s": args.warmup,
             "connections": args.connections,
@@ -880,7 +883,9 @@ def markdown(result: dict) -> str:
         "Python (`process_time`) plus the PostgreSQL backend's CPU, per request, in process "
         "through Django's WSGI handler with the production middleware; "
         f"{settings['rounds']} interleaved rounds (both baselines, then each page, in every "
-        f"round), {requests} requests per target per round after {settings['cpu_warmup']} "
+        f"round, each round taken in {settings.get('slices', 1)} short passes over all of "
+        f"them), {requests} "
+        f"requests per target per round after {settings['cpu_warmup']} "
         "unmeasured. The ratio is to the framed baseline of the same round; its range is over "
         "the rounds, and a verdict counts only when the whole range is on one side of the "
         "budget.",
@@ -1032,6 +1037,7 @@ def compare(args) -> int:
             "rounds": args.rounds,
             "requests": args.requests,
             "cpu_warmup": args.cpu_warmup,
+            "slices": SLICES,
             "database": urlsplit(args.database_url).path[1:],
         },
         "revisions": revisions,
@@ -1111,10 +1117,13 @@ def profile(args) -> None:
     import cProfile
     import pstats
 
+    from django.core.management import call_command
     from django.db import connection
 
     from bench.cpu import InProcessClient, Target, measure_once, warm_up
 
+    # As in a run: production serves hashed static files from the manifest.
+    call_command("collectstatic", interactive=False, verbosity=0)
     pages = {name: (who, path) for name, who, path in targets_to_measure()}
     if args.profile not in pages:
         sys.exit(f"No page {args.profile!r}; choose from: {', '.join(pages)}")
@@ -1162,7 +1171,8 @@ def profile(args) -> None:
         "far more than the rest: read the profile for where the time goes, and take CPU "
         "figures from the normal run (`python -m bench`), not from here.\n"
     )
-    pstats.Stats(profiler).sort_stats(args.profile_sort).print_stats(40)
+    lines = int(os.environ.get("BENCH_PROFILE_LINES", 40))
+    pstats.Stats(profiler).sort_stats(args.profile_sort).print_stats(lines)
 
 
 def seed_database(args) -> dict | None:

@@ -7,9 +7,10 @@ real middleware, the real connection handling (`CONN_MAX_AGE`, health checks) an
 real transactions. CPU time does not count the time spent waiting for the other core, so
 it is stable on a shared machine where throughput moves by half from run to run.
 
-Targets are measured in interleaved rounds (in each round every target once, in turn,
-the baselines first), so that each ratio compares figures taken in the same minute, and
-its range over the rounds says whether a verdict can be trusted (`judge`).
+Targets are measured in interleaved rounds, and within a round in short passes over
+every target in turn (`measure_round`), so that each ratio compares figures taken over the
+same seconds, and its range over the rounds says whether a verdict can be trusted
+(`judge`).
 
 Run as a script (`python bench/cpu.py`, working directory = a Rapport tree), this file is
 the measuring child of the harness: it serves the tree it is started in, so `--compare`
@@ -32,6 +33,8 @@ QUERY_COUNT_HEADER = "X-Bench-Queries"
 # (and CPU) that one tick is small against it.
 MIN_REQUESTS = 100
 MIN_SAMPLE_SECONDS = 1.0
+# A round measures every target in this many short passes, in turn (measure_round).
+SLICES = 10
 PROTOCOL_PREFIX = "BENCH_CPU "
 
 
@@ -186,33 +189,28 @@ def warm_up(client: InProcessClient, target: Target, requests: int) -> Response:
     return response
 
 
-def interleaved(
-    targets: list[Target],
-    *,
-    rounds: int = 5,
-    requests: int | None = 50,
-    warmup: int = 20,
-    progress=None,
-) -> dict[str, Samples]:
-    """Each target's CPU per request in each of `rounds` rounds; within a round every
-    target is measured once, in turn, so the baselines sit between the pages.
-    `requests=None` sizes each target's samples with `requests_for`."""
-    client = InProcessClient()
-    counts = {}
-    for target in targets:
-        response = warm_up(client, target, warmup)
-        if response.status != 200:
-            raise RuntimeError(f"{target.name}: {target.path} answered {response.status}")
-        counts[target.name] = requests or requests_for(sum(measure_once(client, target, 10)))
-    samples = {target.name: Samples() for target in targets}
-    for number in range(rounds):
+def measure_round(
+    client: InProcessClient, targets: list[Target], counts: dict[str, int], slices: int = SLICES
+) -> dict[str, tuple[float, float]]:
+    """One round: each target's Python and database CPU per request, in ms, over its
+    `counts[name]` requests, taken in `slices` short passes over all the targets in turn.
+    Each target's figure then covers the same seconds as every other's, so a change in
+    the machine's load in the middle of a round falls on the baselines and the pages
+    alike instead of on whichever was measured then."""
+    spent = {name: [0.0, 0.0, 0] for name in counts}
+    for number in range(slices):
         for target in targets:
-            python_ms, database_ms = measure_once(client, target, counts[target.name])
-            samples[target.name].python_ms.append(round(python_ms, 3))
-            samples[target.name].database_ms.append(round(database_ms, 3))
-        if progress:
-            progress(number + 1, rounds)
-    return samples
+            if target.name not in counts:
+                continue
+            whole, extra = divmod(counts[target.name], slices)
+            requests = whole + (number < extra)
+            if requests:
+                python_ms, database_ms = measure_once(client, target, requests)
+                figures = spent[target.name]
+                figures[0] += python_ms * requests
+                figures[1] += database_ms * requests
+                figures[2] += requests
+    return {name: (python / n, database / n) for name, (python, database, n) in spent.items()}
 
 
 def child() -> None:
@@ -251,12 +249,15 @@ def child() -> None:
     for line in sys.stdin:
         if line.strip() != "round":
             break
-        figures = {}
-        for target in targets:
-            if target.name in counts:
-                python_ms, database_ms = measure_once(client, target, counts[target.name])
-                figures[target.name] = [round(python_ms, 3), round(database_ms, 3)]
-        _answer({"round": figures})
+        figures = measure_round(client, targets, counts)
+        _answer(
+            {
+                "round": {
+                    name: [round(python_ms, 3), round(database_ms, 3)]
+                    for name, (python_ms, database_ms) in figures.items()
+                }
+            }
+        )
 
 
 def _answer(message: dict) -> None:
