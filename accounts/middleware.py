@@ -42,7 +42,11 @@ class UserTimezoneMiddleware:
                 timezone.deactivate()
         else:
             timezone.deactivate()
-        return self.get_response(request)
+        try:
+            return self.get_response(request)
+        finally:
+            # Not left behind for whatever this thread runs next (a test, a task).
+            timezone.deactivate()
 
 
 class NoStoreForSignedInMiddleware:

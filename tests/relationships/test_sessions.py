@@ -301,6 +301,18 @@ def test_today_and_the_first_day_are_on_the_loggers_own_calendar(client, relatio
     assert CoachingSession.objects.get().held_on == date(2026, 3, 3)
 
 
+def test_a_persons_time_zone_ends_with_their_request(client, relationship, settings):
+    # Left active, it set "today" for whatever the thread ran next: here, a test whose
+    # factory logged a session on Kiritimati's date and then compared it with UTC's.
+    relationship.coach.time_zone = "Pacific/Kiritimati"
+    relationship.coach.save()
+    client.force_login(relationship.coach)
+
+    client.get(reverse("relationship_detail", args=[relationship.public_id]))
+
+    assert timezone.get_current_timezone_name() == settings.TIME_ZONE
+
+
 def test_editing_a_session_into_the_future_is_refused(coach_client, relationship):
     session = SessionFactory(relationship=relationship)
     form = {"duration_minutes": "45", "focus": Focus.OTHER, "agenda": "", "version": "1"}
