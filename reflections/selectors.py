@@ -332,7 +332,7 @@ class CheckInSummary:
     views: list[RoundView]
     current: RoundView | None
     points: list[TrendPoint]  # the trend of `dimension_key` over the rounds loaded
-    participation: Participation
+    participation: Participation | None  # None unless asked for (checkin_summary)
     has_older: bool = False  # rounds before the ones loaded (see checkin_summary's `last`)
     dimension_key: str = "overall"
 
@@ -380,12 +380,18 @@ def _latest_rounds_reads(last: int) -> tuple[PreparedRead, PreparedRead]:
 
 
 def checkin_summary(
-    relationship, user, last: int | None = None, dimension_key: str = "overall"
+    relationship,
+    user,
+    last: int | None = None,
+    dimension_key: str = "overall",
+    *,
+    count_participation: bool = True,
 ) -> CheckInSummary:
     """The check-in block and the trend of one dimension, in three queries however long
-    the history. With `last`, the rounds (and trend points) are only the latest that
-    many; the participation figures always count every round so far, the open one
-    included. The views' responses are plain rows (_Answer), not model instances."""
+    the history (two without `count_participation`). With `last`, the rounds (and trend
+    points) are only the latest that many; the participation figures always count every
+    round so far, the open one included. The views' responses are plain rows (_Answer),
+    not model instances."""
     now = timezone.now()
     has_older = False
     if last:
@@ -432,7 +438,7 @@ def checkin_summary(
         views=views,
         current=current,
         points=points,
-        participation=participation(relationship, now),
+        participation=participation(relationship, now) if count_participation else None,
         has_older=has_older,
         dimension_key=dimension_key,
     )
@@ -581,20 +587,12 @@ def due_checkins(user) -> list[DueCheckIn]:
     ]
 
 
-def trend_context(relationship, user, dimension_key: str, summary=None) -> dict:
-    """The chart and its table of one dimension: over every round (the trend page), or
-    over the rounds a summary holds (the relationship page: see checkin_summary's
-    `last`; the summary's points are of its own dimension)."""
+def trend_context(relationship, user, dimension_key: str) -> dict:
+    """The chart and its table of one dimension over every round: the trend page, and
+    the relationship page's trend region, which htmx loads from it."""
     if dimension_key != "overall" and dimension_key not in {d.key for d in DIMENSIONS}:
         dimension_key = "overall"
-    if summary is None:
-        now = timezone.now()
-        points, so_far = trend_history(relationship, user, dimension_key, now)
-        trimmed = False
-    else:
-        if summary.dimension_key != dimension_key:
-            raise ValueError(f"The summary holds the {summary.dimension_key} trend.")
-        points, so_far, trimmed = summary.points, summary.participation, summary.has_older
+    points, so_far = trend_history(relationship, user, dimension_key, timezone.now())
     other_name = relationship.other_party_name(user)
     chart = trend_chart(points, mine_label="How I see us", theirs_label=f"How {other_name} sees us")
     return {
@@ -603,7 +601,6 @@ def trend_context(relationship, user, dimension_key: str, summary=None) -> dict:
         "chart": chart,
         "points": points,
         "table_rows": table_rows_html(points, chart.days),
-        "trimmed": trimmed,
         "dimension_key": dimension_key,
         "dimension_label": "Overall"
         if dimension_key == "overall"

@@ -43,8 +43,11 @@ from relationships.prompts import COACH_PRIVATE_PROMPTS, agenda_for, is_template
 
 DETAIL = "relationships/relationship_detail.html"
 SESSION_DETAIL = "relationships/session_detail.html"
-# Check-in rounds in the relationship page's chart: about six months of weekly rounds.
-RECENT_ROUNDS = 26
+# Answered check-in rounds the relationship page reads: the open one and the latest reveal
+# (for the bias prompts) are among them. Its chart is a region htmx loads from the trend
+# page, which reads every round (issue 15: reading and drawing 26 rounds here was a third
+# of the page's cost).
+RECENT_ROUNDS = 4
 
 
 def _relationship(request, public_id) -> CoachingRelationship:
@@ -272,18 +275,15 @@ def relationship_detail(request, public_id):
     # A long history shows its latest part here, with links to all of it.
     recent = None if request.GET.get("history") == "all" else selectors.RECENT
     checkins = (
-        checkin_selectors.checkin_summary(relationship, request.user, last=recent and RECENT_ROUNDS)
+        checkin_selectors.checkin_summary(
+            relationship, request.user, last=RECENT_ROUNDS, count_participation=False
+        )
         if started
         else None
     )
     context = {
         "checkins": checkins,
         "cadence_form": _cadence_form_html(relationship),
-        **(
-            checkin_selectors.trend_context(relationship, request.user, "overall", checkins)
-            if started
-            else {}
-        ),
         "relationship": relationship,
         "role": relationship.role_of(request.user),
         "other_name": relationship.other_party_name(request.user),

@@ -1,5 +1,6 @@
 """Pages that would grow with years of history show the latest part, with a way to all
-of it: the relationship page (sessions, done items, the trend) and the journal."""
+of it: the relationship page (sessions, done items; its trend is the trend page's) and
+the journal."""
 
 from datetime import timedelta
 
@@ -54,9 +55,7 @@ def test_done_action_items_show_the_latest_ten_and_count_them_all(coach_client, 
     assert "Done thing 0 " in everything
 
 
-def test_the_relationship_chart_shows_recent_rounds_and_counts_every_round(
-    coach_client, relationship
-):
+def test_the_relationship_page_draws_its_chart_in_a_request_of_its_own(coach_client, relationship):
     today = timezone.localdate()
     for weeks in range(1, 31):
         past = CheckInRoundFactory(
@@ -66,15 +65,20 @@ def test_the_relationship_chart_shows_recent_rounds_and_counts_every_round(
         )
         CheckInResponseFactory(round=past, respondent=relationship.coach)
     url = reverse("relationship_detail", args=[relationship.public_id])
+    trend_url = reverse("relationship_trend", args=[relationship.public_id])
 
     page = coach_client.get(url).content.decode()
-    trend = coach_client.get(reverse("relationship_trend", args=[relationship.public_id]))
+    region = coach_client.get(trend_url, headers={"HX-Request": "true"}).content.decode()
 
-    assert page.count(MARKER) == 26, "the latest 26 rounds on the relationship page"
-    assert "See the whole history" in page
-    assert "Casey Coach 30 of 30" in text(coach_client.get(url))
-    assert trend.content.decode().count(MARKER) == 30
-    assert "See the whole history" not in trend.content.decode()
+    # The page reads no round to draw: its region asks the trend page for the chart
+    # (htmx, when it scrolls into view), and links to it for a browser without JavaScript.
+    assert page.count(MARKER) == 0
+    assert f'hx-get="{trend_url}" hx-trigger="revealed" hx-swap="outerHTML"' in page
+    assert f'<a href="{trend_url}">See how trust has moved over time</a>' in page
+    # What htmx brings in: the region (same id, so it replaces the link), every round.
+    assert region.lstrip().startswith('<section id="trend"') and "<html" not in region
+    assert region.count(MARKER) == 30
+    assert "Casey Coach 30 of 30" in region
 
 
 def test_the_journal_comes_a_page_at_a_time(client, coach):
@@ -95,7 +99,7 @@ def test_the_journal_comes_a_page_at_a_time(client, coach):
         assert f"Page {shown} of 2" in text(response), nonsense
 
 
-def test_unanswered_recent_rounds_do_not_empty_the_relationship_chart(coach_client, relationship):
+def test_unanswered_recent_rounds_do_not_empty_the_trend(coach_client, relationship):
     today = timezone.localdate()
     for weeks in range(1, 61):
         past = CheckInRoundFactory(
@@ -105,10 +109,10 @@ def test_unanswered_recent_rounds_do_not_empty_the_relationship_chart(coach_clie
         )
         if weeks > 30:  # the latest thirty rounds went unanswered
             CheckInResponseFactory(round=past, respondent=relationship.coach)
-    url = reverse("relationship_detail", args=[relationship.public_id])
+    region = coach_client.get(
+        reverse("relationship_trend", args=[relationship.public_id]),
+        headers={"HX-Request": "true"},
+    ).content.decode()
 
-    page = coach_client.get(url).content.decode()
-
-    assert page.count(MARKER) == 26
-    assert "No check-ins yet" not in page
-    assert "See the whole history" in page
+    assert region.count(MARKER) == 30
+    assert "No check-ins yet" not in region

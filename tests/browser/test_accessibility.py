@@ -176,6 +176,35 @@ def test_the_trend_chart_reads_without_colour_and_has_a_table(browser: Browser, 
     expect(page.get_by_role("row")).to_have_count(3)
 
 
+@pytest.mark.parametrize("javascript", [True, False])
+def test_the_relationship_page_brings_in_its_chart_or_links_to_it(
+    browser: Browser, live_server, javascript
+):
+    page, session = _session_page(browser, live_server, java_script_enabled=javascript)
+    relationship = session.relationship
+    for weeks in (2, 3):
+        round_ = CheckInRoundFactory(
+            relationship=relationship,
+            opens_on=timezone.localdate() - timedelta(weeks=weeks),
+            closed_at=timezone.now() - timedelta(weeks=weeks - 1),
+        )
+        CheckInResponseFactory(round=round_, respondent=relationship.coach)
+
+    page.goto(f"{live_server.url}/relationships/{relationship.public_id}/")
+    region = page.locator("#trend")
+    region.scroll_into_view_if_needed()
+
+    if javascript:  # htmx draws it in place once it scrolls into view
+        expect(region.locator("svg.trend-svg .series-mine circle")).to_have_count(2)
+        page.get_by_role("link", name="Reliability").click()  # and switches it in place
+        expect(page.get_by_role("heading", name="Trust bucket: reliability")).to_be_visible()
+        assert page.url.endswith(f"/relationships/{relationship.public_id}/")
+    else:
+        expect(region.locator("svg")).to_have_count(0)
+        region.get_by_role("link", name="See how trust has moved over time").click()
+        expect(page.locator("svg.trend-svg .series-mine circle")).to_have_count(2)
+
+
 def test_the_check_in_stepper_keeps_keyboard_focus_and_says_where_you_are(
     browser: Browser, live_server
 ):
