@@ -202,6 +202,12 @@ class Browser:
     def session_cookie(self) -> str | None:
         return next((c.value for c in self.cookies if c.name == "sessionid"), None)
 
+    @property
+    def cookie_header(self) -> str:
+        """What this browser sends: its session and its CSRF cookie (without the CSRF
+        cookie, every page would mint a new CSRF secret and set it again)."""
+        return "; ".join(f"{c.name}={c.value}" for c in self.cookies)
+
 
 def start_gunicorn(port: int, workers: int) -> subprocess.Popen:
     server = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
@@ -269,7 +275,7 @@ def run_wrk(url: str, cookie: str, seconds: float, connections: int) -> dict:
             "--timeout",
             "10s",
             "--header",
-            f"Cookie: sessionid={cookie}",
+            f"Cookie: {cookie}",
             "--script",
             str(ROOT / "bench" / "report.lua"),
             url,
@@ -298,7 +304,7 @@ def fetch_page(base_url: str, path: str, cookie: str):
     (a redirect to the sign-in page would measure the wrong page)."""
     from bench.middleware import QUERY_COUNT_HEADER
 
-    request = Request(base_url + path, headers={"Cookie": f"sessionid={cookie}"})  # noqa: S310
+    request = Request(base_url + path, headers={"Cookie": cookie})  # noqa: S310
     try:
         response = build_opener().open(request, timeout=30)
     except HTTPError as error:
@@ -544,7 +550,7 @@ def measure_cpu(args, targets, keys) -> dict:
 
 def sign_in_everyone(base_url: str) -> dict[str, str]:
     """Sign in over HTTP as a real person does (the HR admin through the TOTP step):
-    the session cookie of each."""
+    the cookies each then sends (Cookie header)."""
     from allauth.mfa.models import Authenticator
 
     from bench.seed import BENCH_PASSWORD, COACH_EMAIL, COACHEE_EMAIL, HR_EMAIL
@@ -554,7 +560,7 @@ def sign_in_everyone(base_url: str) -> dict[str, str]:
     people["coach"].sign_in(COACH_EMAIL, BENCH_PASSWORD)
     people["coachee"].sign_in(COACHEE_EMAIL, BENCH_PASSWORD)
     people["hr"].sign_in(HR_EMAIL, BENCH_PASSWORD, totp_secret=totp)
-    return {who: person.session_cookie for who, person in people.items()}
+    return {who: person.cookie_header for who, person in people.items()}
 
 
 def wrk_target(base_url, path, cookie, args, seconds=None) -> dict:

@@ -36,6 +36,8 @@ MIN_SAMPLE_SECONDS = 1.0
 # A round measures every target in this many short passes, in turn (measure_round).
 SLICES = 10
 PROTOCOL_PREFIX = "BENCH_CPU "
+# A CSRF cookie as Django makes them (32 letters and digits), fixed for the whole run.
+BROWSER_CSRF_COOKIE = "benchCsrfCookie0123456789abcdefg"
 
 
 def judge(low: float, high: float, limit: float) -> str:
@@ -125,7 +127,10 @@ class InProcessClient:
             "SERVER_PROTOCOL": "HTTP/1.1",
             "REMOTE_ADDR": "127.0.0.1",
             "HTTP_HOST": "127.0.0.1",
-            "HTTP_COOKIE": f"sessionid={session_key}",
+            # As a signed-in browser sends them: the session and the CSRF cookie it was
+            # given with its first form (without it, every page would mint a new CSRF
+            # secret and set the cookie again).
+            "HTTP_COOKIE": f"sessionid={session_key}; csrftoken={BROWSER_CSRF_COOKIE}",
             "wsgi.version": (1, 0),
             "wsgi.url_scheme": "http",
             "wsgi.input": FakePayload(b""),
