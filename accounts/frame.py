@@ -92,7 +92,7 @@ def _forget_links(**kwargs):
     _header.cache_clear()
 
 
-# The page header (templates/base.html#frame_header: the brand, the navigation and the
+# The page header (templates/includes/frame_header.html: the brand, the navigation and the
 # sign-out form) is the same for everyone who sees the same navigation: rendered once per
 # process for each kind (signed in or not, the section, member or HR admin, the badge's
 # number), it is given each request's CSRF token. Rendering it on every page was about
@@ -139,7 +139,7 @@ def frame_header(request, csrf_token) -> SafeString:
 
 
 def _render_header(links_key, signed_in, section, member, hr_admin, due) -> str:
-    html = get_template("base.html#frame_header").render(
+    html = get_template("includes/frame_header.html").render(
         {
             "frame_links": _links(*links_key),
             "user": _StandIn(is_authenticated=signed_in),
