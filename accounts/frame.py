@@ -82,6 +82,18 @@ def _links(script_prefix: str, urlconf: str, static_url: str) -> dict[str, str]:
     # What {% htmx_script %} writes. Its CSP nonce is left out: the policy allows
     # scripts from 'self' and gives no page a nonce.
     links["htmx_script"] = htmx_script()
+    # The <head>'s links and scripts as base.html shows them, put together once: five
+    # variables looked up and escaped on every page cost about 0.15 ms (issue 15).
+    links["head"] = format_html(
+        '<link rel="stylesheet" href="{}">\n'
+        '  <link rel="icon" href="{}" type="image/svg+xml">\n'
+        '  <script src="{}"></script>\n'
+        "  {}",
+        links["stylesheet"],
+        links["favicon"],
+        links["script"],
+        links["htmx_script"],
+    )
     return links
 
 
