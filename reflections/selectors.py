@@ -331,16 +331,12 @@ def participation(relationship, now) -> Participation:
 class CheckInSummary:
     views: list[RoundView]
     current: RoundView | None
-    points: list[TrendPoint]  # the trend of `dimension_key` over the rounds loaded
-    participation: Participation | None  # None unless asked for (checkin_summary)
-    has_older: bool = False  # rounds before the ones loaded (see checkin_summary's `last`)
-    dimension_key: str = "overall"
+    points: list[TrendPoint]  # the trend of checkin_summary's `dimension_key`, these rounds
 
 
 def _latest_rounds_query(relationship, last: int):
-    """The latest `last` + 1 rounds, newest first, that can make a point (someone
-    answered), and the open one: a run of unanswered rounds must not push the answered
-    ones out of the chart. One more than `last` tells whether there are older ones."""
+    """The latest `last` rounds, newest first, that someone answered, and the open one:
+    a run of unanswered rounds must not push the answered ones out."""
     return (
         CheckInRound.objects.filter(relationship=relationship)
         .filter(
@@ -349,7 +345,7 @@ def _latest_rounds_query(relationship, last: int):
         )
         # Not created_at: nothing shows it, and parsing it cost every round.
         .defer("created_at")
-        .order_by("-opens_on")[: last + 1]
+        .order_by("-opens_on")[:last]
     )
 
 
@@ -380,27 +376,15 @@ def _latest_rounds_reads(last: int) -> tuple[PreparedRead, PreparedRead]:
 
 
 def checkin_summary(
-    relationship,
-    user,
-    last: int | None = None,
-    dimension_key: str = "overall",
-    *,
-    count_participation: bool = True,
+    relationship, user, last: int | None = None, dimension_key: str = "overall"
 ) -> CheckInSummary:
-    """The check-in block and the trend of one dimension, in three queries however long
-    the history (two without `count_participation`). With `last`, the rounds (and trend
-    points) are only the latest that many; the participation figures always count every
-    round so far, the open one included. The views' responses are plain rows (_Answer),
-    not model instances."""
+    """The check-in block and the trend of one dimension, in two queries however long
+    the history. With `last`, the rounds (and trend points) are only the latest that
+    many. The views' responses are plain rows (_Answer), not model instances."""
     now = timezone.now()
-    has_older = False
     if last:
         rounds_read, answers_read = _latest_rounds_reads(last)
         rounds = rounds_read(relationship=relationship)[::-1]
-        has_older = len(rounds) > last
-        rounds = rounds[-last:]
-        # The answers to those rounds (and to the one older round read for has_older,
-        # left out below).
         rows = answers_read(relationship=relationship)
     else:
         rounds = list(
@@ -418,8 +402,7 @@ def checkin_summary(
     by_round: dict[int, dict] = {r.pk: {} for r in rounds}
     for row in rows:
         answer = _Answer(row)
-        if answer.round_id in by_round:
-            by_round[answer.round_id][answer.respondent_id] = answer
+        by_round[answer.round_id][answer.respondent_id] = answer
     for r in rounds:
         r.relationship = relationship  # already loaded: no query per round
     other_name = relationship.other_party_name(user)
@@ -434,14 +417,7 @@ def checkin_summary(
         for v in views
         if (point := _point(v.round.opens_on, v.mine, v.theirs_visible, value)) is not None
     ]
-    return CheckInSummary(
-        views=views,
-        current=current,
-        points=points,
-        participation=participation(relationship, now) if count_participation else None,
-        has_older=has_older,
-        dimension_key=dimension_key,
-    )
+    return CheckInSummary(views=views, current=current, points=points)
 
 
 def trend_points(relationship, user, dimension_key: str, now) -> list[TrendPoint]:

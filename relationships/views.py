@@ -275,9 +275,7 @@ def relationship_detail(request, public_id):
     # A long history shows its latest part here, with links to all of it.
     recent = None if request.GET.get("history") == "all" else selectors.RECENT
     checkins = (
-        checkin_selectors.checkin_summary(
-            relationship, request.user, last=RECENT_ROUNDS, count_participation=False
-        )
+        checkin_selectors.checkin_summary(relationship, request.user, last=RECENT_ROUNDS)
         if started
         else None
     )
