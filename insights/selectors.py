@@ -194,11 +194,13 @@ _team_cells = PreparedRead(
 )
 
 
-def _month_rows(organisation: Organisation, months: list[date]) -> list[MonthRow]:
+def _month_rows(organisation: Organisation, months: list[date], dimension: str) -> list[MonthRow]:
     """The months, in two queries however large the organisation: each month's
     whole-organisation figures as stored when it was published (its summary), and
     the last month's teams, the only ones the dashboard shows. Folding every cell of
-    every month was most of the page's cost (issue 15)."""
+    every month was most of the page's cost (issue 15). Of the dimensions, only what
+    the page shows: every dimension of the last month (its table), and `dimension`
+    (a key, or OVERALL) of each month (the chart)."""
     rows = {period: MonthRow(period=period) for period in months}
     latest = None
     for pk, period, threshold, small_teams, summary in _published_months(
@@ -208,15 +210,21 @@ def _month_rows(organisation: Organisation, months: list[date]) -> list[MonthRow
         row.published, row.threshold, row.small_team_count = True, threshold, small_teams
         if period == months[-1]:
             latest = pk
+        every_dimension = period == months[-1]
         for perspective, figures in summary.items():
             for measure, (value, respondents, reason) in figures.items():
+                if perspective and measure != OVERALL:
+                    if not every_dimension and measure != dimension:
+                        continue
+                    row.dimensions[(perspective, measure)] = Figure(
+                        WHOLE_ORGANISATION, value, respondents, bool(reason), reason, True
+                    )
+                    continue
                 figure = Figure(WHOLE_ORGANISATION, value, respondents, bool(reason), reason, True)
-                if not perspective:
-                    row.activity[measure] = figure
-                elif measure == OVERALL:
+                if perspective:
                     row.cells[perspective] = figure
                 else:
-                    row.dimensions[(perspective, measure)] = figure
+                    row.activity[measure] = figure
     if latest is not None:  # no published month, no teams to show (and no query)
         teams: dict[str, TeamRow] = {}
         cells = _team_cells(month=latest)
@@ -228,11 +236,12 @@ def _month_rows(organisation: Organisation, months: list[date]) -> list[MonthRow
                 group, _number(value, perspective), respondents, bool(reason), reason, True
             )
         rows[months[-1]].teams = list(teams.values())
-    for row in rows.values():
+    shown_dimensions = [d for d in DIMENSIONS if d.key == dimension]
+    for period, row in rows.items():
         for perspective in PERSPECTIVES:
             if perspective not in row.cells:
                 row.cells[perspective] = Figure(WHOLE_ORGANISATION)
-            for d in DIMENSIONS:
+            for d in DIMENSIONS if period == months[-1] else shown_dimensions:
                 if (perspective, d.key) not in row.dimensions:
                     row.dimensions[(perspective, d.key)] = Figure(d.label)
         for measure in (PARTICIPATION, ACTIVE_RELATIONSHIPS, SESSIONS_HELD):
@@ -265,7 +274,7 @@ def dashboard(organisation: Organisation, dimension: str = "overall") -> dict:
     if dimension not in {d.key for d in DIMENSIONS}:
         dimension = "overall"
     months = closed_months(timezone.localdate())
-    month_rows = _month_rows(organisation, months)
+    month_rows = _month_rows(organisation, months, dimension)
     latest = month_rows[-1]
     # The table starts at the first published month: not a run of empty months from
     # before the organisation had any check-ins.

@@ -347,6 +347,38 @@ def test_each_dimension_has_its_own_trend(client):
     assert "<circle" in page.content.decode()
 
 
+def test_the_chart_follows_the_chosen_dimension_and_the_table_has_every_dimension(client):
+    """The dashboard builds only what it shows (issue 15): the chosen dimension of every
+    month for the chart, every dimension of the latest month for its table."""
+    organisation = OrganisationFactory(anonymity_threshold=3)
+    _, pairs = _team_with_pairs(organisation, "Team", 3)
+    september = datetime(2026, 9, 15, 10, tzinfo=UTC)
+    for when, honesty in ((september, 5), (LAST_MONTH, 4)):
+        for relationship in pairs:
+            answers = dict.fromkeys(DIMENSION_KEYS, 2) | {"honesty": honesty}
+            with time_machine.travel(when, tick=False):
+                relationship.checkin_rounds.filter(closed_at__isnull=True).update(closed_at=when)
+                round_ = CheckInRoundFactory(relationship=relationship, opens_on=when.date())
+                checkin_submit(round_=round_, user=relationship.coachee, answers=answers)
+        _publish(organisation, when + timedelta(days=20))
+
+    with time_machine.travel(NOW, tick=False):
+        honesty = dashboard(organisation, "honesty")
+        overall = dashboard(organisation, "overall")
+
+    assert [(p.when, p.mine) for p in honesty["points"]] == [
+        (date(2026, 9, 1), 5.0),
+        (date(2026, 10, 1), 4.0),
+    ]
+    assert [p.mine for p in overall["points"]] == [
+        m.cells[PERSPECTIVES[0]].mean for m in overall["months"]
+    ]
+    assert all(p.mine < 4.0 for p in overall["points"])
+    for table in (honesty["dimension_rows"], overall["dimension_rows"]):
+        shown = {d.key: cells[0].mean for d, cells in table}
+        assert shown == dict.fromkeys(DIMENSION_KEYS, 2.0) | {"honesty": 4.0}
+
+
 @settings(
     max_examples=15,
     deadline=None,
