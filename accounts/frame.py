@@ -14,9 +14,10 @@ lists), so the badge and the list cannot drift apart."""
 from dataclasses import dataclass
 from functools import lru_cache
 
+from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.core.signals import setting_changed
-from django.db.models import F, Func, IntegerField, Subquery
+from django.db.models import Exists, F, Func, IntegerField, OuterRef, Subquery
 from django.dispatch import receiver
 from django.template.context_processors import csrf
 from django.template.loader import get_template
@@ -179,6 +180,10 @@ class PageFrame:
     membership: Membership | None
     # Counted only for members: the navigation shows the badge to them alone.
     checkins_due: int | None
+    # Whether the member has set up an authenticator app (None: not a member, not
+    # asked). The pages only HR admins reach require one (accounts.middleware), and
+    # asking here spares those pages a query of their own.
+    has_totp: bool | None = None
 
 
 def nav_section(request) -> str:
@@ -207,14 +212,21 @@ def page_frame(request, *, checkins_due: int | None = None) -> PageFrame:
         if checkins_due is None:
             checkins_due = counted
     frame = PageFrame(
-        membership=membership, checkins_due=checkins_due if membership is not None else None
+        membership=membership,
+        checkins_due=checkins_due if membership is not None else None,
+        has_totp=membership.has_totp if membership is not None else None,
     )
     setattr(request, _ATTRIBUTE, frame)
     return frame
 
 
 def _membership(person):
-    return Membership.objects.select_related("organisation", "team").filter(user=person)
+    totp = Authenticator.objects.filter(user=OuterRef("user"), type=Authenticator.Type.TOTP)
+    return (
+        Membership.objects.select_related("organisation", "team")
+        .filter(user=person)
+        .annotate(has_totp=Exists(totp))
+    )
 
 
 def _membership_with_count(person, moment):

@@ -3,7 +3,7 @@ import io
 
 from django.db import transaction
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from accounts.audit import audit_record
@@ -11,17 +11,11 @@ from accounts.models import Membership
 from insights.selectors import dashboard, export_rows
 
 
-def _hr_membership(request) -> Membership:
-    """HR admins only; anyone else gets a 404, as if the page did not exist."""
-    return get_object_or_404(
-        Membership.objects.select_related("organisation"),
-        user=request.user,
-        role=Membership.Role.HR_ADMIN,
-    )
-
-
 def _hr_admin(membership: Membership | None) -> Membership:
-    """The same rule as _hr_membership, for a membership already in hand."""
+    """HR admins only; anyone else gets a 404, as if the page did not exist. The
+    membership is the page frame's (accounts.middleware.PageFrameMiddleware), with its
+    organisation: one query for the frame, this rule and the MFA check
+    (PrivilegedNeedMFAMiddleware) rather than one each."""
     if membership is None or membership.role != Membership.Role.HR_ADMIN:
         raise Http404("No Membership matches the given query.")
     return membership
@@ -30,8 +24,6 @@ def _hr_admin(membership: Membership | None) -> Membership:
 @require_GET
 @transaction.atomic  # its audit row, only if the page is made: see config/transactions.py
 def insights_dashboard(request):
-    # The membership the page frame shows too (accounts.middleware.PageFrameMiddleware),
-    # with its organisation: one query for both rather than one each.
     membership = _hr_admin(request.page_frame.membership)
     organisation = membership.organisation
     context = {
@@ -50,7 +42,7 @@ def insights_export(request):
     """Exactly what the dashboard shows, for every published month, as CSV: suppressed
     figures blank, with the reason. Each month's rows were written when it was
     published (insights.services.month_export)."""
-    organisation = _hr_membership(request).organisation
+    organisation = _hr_admin(request.page_frame.membership).organisation
     figures, activity = export_rows(organisation)
     audit_record(
         actor=request.user,
