@@ -3,7 +3,7 @@
 import uuid
 from dataclasses import dataclass
 
-from django.db.models import Count, OuterRef, Q, Subquery, Window
+from django.db.models import Count, Exists, OuterRef, Q, Subquery, Window
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -207,7 +207,18 @@ class _PublicId:
 
 
 def _relationship_query(person, public_id):
-    return CoachingRelationship.objects.for_member(person).with_people().filter(public_id=public_id)
+    return (
+        CoachingRelationship.objects.for_member(person)
+        .with_people()
+        .filter(public_id=public_id)
+        # Whether the person left unsaved drafts here: rarely, so the relationship page
+        # reads them (a query of its own) only then.
+        .annotate(
+            has_drafts=Exists(
+                NoteDraft.objects.visible_to(person).filter(relationship=OuterRef("pk"))
+            )
+        )
+    )
 
 
 def _session_query(person, public_id):
@@ -268,7 +279,10 @@ def relationship_page(relationship: CoachingRelationship, user, *, recent: int |
         else:
             sessions, notes = _recent_sessions(**on), _recent_notes(**on)
             session_total, note_total = _total(sessions), _total(notes)
-        items, drafts = _page_items(**on), _drafts(**on)
+        items = _page_items(**on)
+        # relationship_of asked whether there are any (not every caller's relationship
+        # comes from it: without the answer, look).
+        drafts = _drafts(**on) if getattr(relationship, "has_drafts", True) else []
     return {
         "sessions": sessions,
         "session_total": session_total,
