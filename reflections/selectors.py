@@ -8,6 +8,7 @@ from functools import cache, cached_property
 from operator import attrgetter
 from statistics import mean
 
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Q
 from django.utils import timezone
 
@@ -218,6 +219,12 @@ class _Answer:
         return CheckInResponse.comment.read_or_none(self)
 
 
+# _Answer.FIELDS read from a round joined to its responses (None where nobody answered).
+_ANSWER_COLUMNS = tuple(
+    "pk" if name == "round_id" else f"responses__{name}" for name in _Answer.FIELDS
+)
+
+
 class _RoundOpen:
     """Whether a round is open, judged in SQL at the same instant (see _round_open_at): all
     the reveal rule needs of a round, without reading its two timestamps per response
@@ -349,30 +356,53 @@ def _latest_rounds_query(relationship, last: int):
     )
 
 
-_latest_rounds: dict[int, tuple[PreparedRead, PreparedRead]] = {}
+# The rounds' own columns that checkin_summary reads with their answers (not created_at:
+# nothing shows it, and parsing it cost every round).
+_ROUND_COLUMNS = tuple(
+    field.attname for field in CheckInRound._meta.concrete_fields if field.name != "created_at"
+)
+_latest_rounds: dict[int, PreparedRead] = {}
 
 
-def _latest_rounds_reads(last: int) -> tuple[PreparedRead, PreparedRead]:
-    """The latest rounds and their answers (as rows: _Answer.FIELDS), compiled once per
-    process and `last` (config.prepared): building them cost Django ~1.5 ms a page."""
+def _latest_rounds_read(last: int) -> PreparedRead:
+    """The latest rounds (_latest_rounds_query), oldest first, each joined to its
+    answers (if any), as rows: _ROUND_COLUMNS, then _Answer.FIELDS. One query, compiled
+    once per process and `last` (config.prepared): building the two it replaces cost
+    Django ~1.5 ms a page."""
     if last not in _latest_rounds:
         from relationships.models import CoachingRelationship
 
-        on = {"relationship": Row(CoachingRelationship)}
-        _latest_rounds[last] = (
-            PreparedRead(lambda relationship: _latest_rounds_query(relationship, last), **on),
-            PreparedRead(
-                lambda relationship: (
-                    CheckInResponse.objects.filter(
-                        round__in=_latest_rounds_query(relationship, last).values("pk")
-                    )
-                    .order_by()
-                    .values_list(*_Answer.FIELDS)
-                ),
-                **on,
+        _latest_rounds[last] = PreparedRead(
+            lambda relationship: (
+                CheckInRound.objects.filter(
+                    pk__in=_latest_rounds_query(relationship, last).values("pk")
+                )
+                .order_by("opens_on", "pk")
+                .values_list(
+                    *_ROUND_COLUMNS,
+                    *_ANSWER_COLUMNS,
+                )
             ),
+            relationship=Row(CoachingRelationship),
         )
     return _latest_rounds[last]
+
+
+def _rounds_and_answers(rows) -> tuple[list[CheckInRound], list[_Answer]]:
+    """The rounds (model instances, as the ORM would make them) and their answers, from
+    _latest_rounds_read's rows."""
+    rounds: dict[int, CheckInRound] = {}
+    answers = []
+    width = len(_ROUND_COLUMNS)
+    for row in rows:
+        answer = _Answer(row[width:])
+        if answer.round_id not in rounds:
+            rounds[answer.round_id] = CheckInRound.from_db(
+                DEFAULT_DB_ALIAS, _ROUND_COLUMNS, row[:width]
+            )
+        if answer.public_id is not None:  # None: nobody answered (the join found none)
+            answers.append(answer)
+    return list(rounds.values()), answers
 
 
 def checkin_summary(
@@ -383,25 +413,23 @@ def checkin_summary(
     many. The views' responses are plain rows (_Answer), not model instances."""
     now = timezone.now()
     if last:
-        rounds_read, answers_read = _latest_rounds_reads(last)
-        rounds = rounds_read(relationship=relationship)[::-1]
-        rows = answers_read(relationship=relationship)
+        rounds, answers = _rounds_and_answers(_latest_rounds_read(last)(relationship=relationship))
     else:
         rounds = list(
             CheckInRound.objects.filter(relationship=relationship)
             .defer("created_at")
             .order_by("opens_on")
         )
-        rows = (
+        answers = map(
+            _Answer,
             CheckInResponse.objects.filter(round__relationship=relationship)
             .order_by()
-            .values_list(*_Answer.FIELDS)
+            .values_list(*_Answer.FIELDS),
         )
     # The responses as rows, not a prefetch: a prefetch builds a model instance per
     # response and a queryset per round.
     by_round: dict[int, dict] = {r.pk: {} for r in rounds}
-    for row in rows:
-        answer = _Answer(row)
+    for answer in answers:
         by_round[answer.round_id][answer.respondent_id] = answer
     for r in rounds:
         r.relationship = relationship  # already loaded: no query per round
@@ -435,7 +463,7 @@ def _trend_rows_query(relationship, moment):
         .values_list(
             "opens_on",
             "round_open",
-            *("pk" if name == "round_id" else f"responses__{name}" for name in _Answer.FIELDS),
+            *_ANSWER_COLUMNS,
         )
     )
 
