@@ -256,6 +256,17 @@ def test_typing_autosaves_a_private_draft_and_saving_removes_it(coach_client, re
     assert not NoteDraft.objects.exists()
 
 
+def test_a_draft_shows_on_its_own_relationship_only(coach_client, relationship):
+    other = RelationshipFactory(coach=relationship.coach, organisation=relationship.organisation)
+    NoteDraftFactory(relationship=other, body="Meant for the other")
+
+    here = text(coach_client.get(reverse("relationship_detail", args=[relationship.public_id])))
+    there = text(coach_client.get(reverse("relationship_detail", args=[other.public_id])))
+
+    assert "Unsaved drafts" not in here and "Meant for the other" not in here
+    assert "Meant for the other" in there
+
+
 def test_a_draft_is_never_shown_to_the_other_party(client, relationship):
     NoteDraftFactory(relationship=relationship, body="Draft words")
     client.force_login(relationship.coachee)
