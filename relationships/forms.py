@@ -141,6 +141,19 @@ class ActionItemForm(forms.Form):
         )
 
 
+class ActionItemEditForm(ActionItemForm):
+    """An item's text, owner and due date, changed by either person."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, *args, relationship: CoachingRelationship, **kwargs):
+        super().__init__(*args, relationship=relationship, **kwargs)
+        del self.fields["client_token"]
+        # An overdue item keeps its past due date unless someone changes it: the picker
+        # must not refuse the date it already has (the service checks a new one).
+        del self.fields["due_on"].widget.attrs["min"]
+
+
 class RenderedOnce:
     """An empty form's HTML, rendered once per process rather than on every page that
     shows it: the relationship page's three forms cost about a sixth of its CPU

@@ -343,6 +343,16 @@ class ActionItem(models.Model):
     )
     client_token = models.UUIDField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Bumped on each edit, so two tabs (or the two people) cannot overwrite each other.
+    version = models.PositiveIntegerField(default=1)
+    # The latest edit, shown to both people with the item ("Alex moved the due date to
+    # 12 Dec"): who, when, and which of text, owner and due date it changed. The new
+    # values are the item's own; the old text is kept nowhere.
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    changed_at = models.DateTimeField(null=True, blank=True)
+    changed_fields = models.CharField(max_length=32, blank=True)
 
     objects = ActionItemQuerySet.as_manager()
 
@@ -365,3 +375,6 @@ class ActionItem(models.Model):
     @property
     def is_overdue(self) -> bool:
         return not self.is_done and self.due_on is not None and self.due_on < timezone.localdate()
+
+    # What an edit may change (ActionItem.changed_fields lists them, in this order).
+    EDITABLE = ("text", "owner", "due_on")

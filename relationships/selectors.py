@@ -3,7 +3,7 @@
 import uuid
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Q, Subquery, Window
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Window
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -151,7 +151,15 @@ def _page_items_query(person, relationship):
     # follow_through), not created_at, created_by or client_token: parsing those for
     # every item of a long history cost more than the rest of the row.
     return _items_query(person, relationship).only(
-        "public_id", "relationship", "session", "owner", "text_ciphertext", "due_on", "done_at"
+        "public_id",
+        "relationship",
+        "session",
+        "owner",
+        "text_ciphertext",
+        "due_on",
+        "done_at",
+        "changed_by",
+        "changed_fields",
     )
 
 
@@ -191,6 +199,30 @@ _recent_notes = PreparedRead(
 _drafts = PreparedRead(_drafts_query, **_on_relationship)
 _session_notes = PreparedRead(_session_notes_query, **_on_session)
 _session_items = PreparedRead(_session_items_query, **_on_session)
+
+
+def _owed_query(person):
+    """The open items the person owns, in every relationship they can still act in:
+    overdue first (the earliest due date), undated last."""
+    return (
+        ActionItem.objects.visible_to(person)
+        .filter(
+            Q(owner=ActionItem.Owner.COACH, relationship__coach=person)
+            | Q(owner=ActionItem.Owner.COACHEE, relationship__coachee=person),
+            done_at__isnull=True,
+            relationship__status__in=CoachingRelationship.WRITABLE_STATUSES,
+        )
+        .select_related("relationship__coach", "relationship__coachee")
+        .order_by(F("due_on").asc(nulls_last=True), "created_at", "pk")
+    )
+
+
+_owed = PreparedRead(_owed_query, person=Row(User))
+
+
+def action_items_owed(user) -> list:
+    """My action items: everything the person owes, across their relationships."""
+    return _owed(person=user) if user.is_authenticated else []
 
 
 class _PublicId:

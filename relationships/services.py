@@ -505,6 +505,54 @@ def action_item_create(
 
 
 @transaction.atomic
+def action_item_update(
+    *,
+    item: ActionItem,
+    user: User,
+    text: str,
+    owner: str,
+    due_on: date | None,
+    expected_version: int,
+) -> ActionItem:
+    """Either person changes an open item's text, owner or due date. The change is kept
+    on the item (changed_by, changed_fields) for both to see. Nothing changed: nothing
+    saved. ConflictError if it was changed since `expected_version` was read."""
+    _require_party(item.relationship, user)
+    _require_writable(item.relationship)
+    if item.is_done:
+        raise ValidationError("This item is done: mark it not done yet to change it.")
+    text = text.strip()
+    changed = [
+        name
+        for name, value in (("text", text), ("owner", owner), ("due_on", due_on))
+        if getattr(item, name) != value
+    ]
+    if not changed:
+        if item.version != expected_version:
+            raise ConflictError()
+        return item
+    if "due_on" in changed:
+        # A due date left as it was may be past by now (an overdue item); a new one not.
+        _check_due_on(user, due_on)
+    item.text, item.owner, item.due_on = text, owner, due_on
+    item.full_clean()
+    now = timezone.now()
+    updated = ActionItem.objects.filter(pk=item.pk, version=expected_version).update(
+        text_ciphertext=item.text_ciphertext,
+        owner=owner,
+        due_on=due_on,
+        version=F("version") + 1,
+        changed_by=user,
+        changed_at=now,
+        changed_fields=",".join(changed),
+    )
+    if not updated:
+        raise ConflictError()
+    item.refresh_from_db()
+    return item
+
+
+@transaction.atomic
 def action_item_set_done(*, item: ActionItem, user: User, done: bool) -> ActionItem:
     """Only the owner ticks an item off: the coach's follow-through is theirs to earn."""
     role = _require_party(item.relationship, user)

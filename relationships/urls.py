@@ -32,5 +32,7 @@ urlpatterns = [
     path("sessions/<uuid:public_id>/edit/", views.session_edit, name="session_edit"),
     path("notes/<uuid:public_id>/edit/", views.note_edit, name="note_edit"),
     path("notes/<uuid:public_id>/delete/", views.note_delete, name="note_delete"),
+    path("actions/", views.my_action_items, name="my_action_items"),
+    path("actions/<uuid:public_id>/edit/", views.action_item_edit, name="action_item_edit"),
     path("actions/<uuid:public_id>/done/", views.action_item_done, name="action_item_done"),
 ]

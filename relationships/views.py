@@ -23,6 +23,7 @@ from reflections import selectors as checkin_selectors
 from reflections.forms import CadenceForm
 from relationships import selectors, services
 from relationships.forms import (
+    ActionItemEditForm,
     ActionItemForm,
     NoteEditForm,
     NoteForm,
@@ -134,9 +135,12 @@ def _month_names() -> tuple[dict[int, str], dict[int, str]]:
     return names
 
 
-def _with_labels(*, notes=(), items=()):
+def _with_labels(*, notes=(), items=(), viewer=None, relationship=None):
     """The dates and links the notes and action items regions show
-    (jinja2/relationships/notes.html and actions.html), formatted once per row."""
+    (jinja2/relationships/notes.html and actions.html), formatted once per row. With the
+    `viewer`, each edited item's latest change in words (_change_label), with the names of
+    `relationship` (the items' own, in hand) or of each item's relationship, loaded with
+    its two people."""
     months = _month_names()[0] if notes or items else {}
     if notes:
         edit_url = reverse("note_edit", args=[_ANY_ID])
@@ -150,10 +154,52 @@ def _with_labels(*, notes=(), items=()):
             note.delete_url = delete_url.replace(_ANY_ID, public_id)
     if items:
         done_url = reverse("action_item_done", args=[_ANY_ID])
+        edit_url = reverse("action_item_edit", args=[_ANY_ID])
         for item in items:
-            item.done_url = done_url.replace(_ANY_ID, str(item.public_id))
+            public_id = str(item.public_id)
+            item.done_url = done_url.replace(_ANY_ID, public_id)
+            item.edit_url = edit_url.replace(_ANY_ID, public_id)
             item.due_label = _day(item.due_on, months) if item.due_on else ""
             item.done_label = _day(item.done_at, months) if item.done_at else ""
+            item.change_label = (
+                _change_label(item, viewer, relationship or item.relationship)
+                if viewer is not None and item.changed_fields
+                else ""
+            )
+
+
+def _owner_name(relationship, owner: str, viewer) -> str:
+    if owner == ActionItem.Owner.COACH:
+        return "you" if relationship.coach_id == viewer.pk else relationship.coach.name
+    return "you" if relationship.coachee_id == viewer.pk else relationship.coachee_label
+
+
+def _change_label(item, viewer, relationship) -> str:
+    """An item's latest edit in words, for both people: "Alex moved the due date to
+    12 Dec", "You changed the text and gave it to Sam". Plain text (the template
+    escapes the names in it)."""
+    if item.changed_by_id == viewer.pk:
+        who = "You"
+    elif item.changed_by_id == relationship.coach_id:
+        who = relationship.coach.name
+    elif item.changed_by_id is not None and item.changed_by_id == relationship.coachee_id:
+        who = relationship.coachee_label
+    else:
+        who = "Someone"  # an account deleted since
+    changed = item.changed_fields.split(",")
+    parts = []
+    if "text" in changed:
+        parts.append("changed the text")
+    if "owner" in changed:
+        parts.append(f"gave it to {_owner_name(relationship, item.owner, viewer)}")
+    if "due_on" in changed:
+        if item.due_on:
+            parts.append(f"moved the due date to {_day(item.due_on, _month_names()[0])}")
+        else:
+            parts.append("removed the due date")
+    if len(parts) > 1:
+        parts[-2:] = [f"{parts[-2]} and {parts[-1]}"]
+    return f"{who} {', '.join(parts)}"
 
 
 def _with_session_labels(sessions):
@@ -299,7 +345,12 @@ def relationship_detail(request, public_id):
     ):
         # "The next one opens on Monday 7 December", not "every two weeks".
         context["next_checkin_on"] = checkin_selectors.next_checkin_on(relationship)
-    _with_labels(notes=context["notes"], items=[*context["open_items"], *context["done_items"]])
+    _with_labels(
+        notes=context["notes"],
+        items=[*context["open_items"], *context["done_items"]],
+        viewer=request.user,
+        relationship=relationship,
+    )
     _with_session_labels(context["sessions"])
     # What is due now goes first on the page, above the history.
     context["overdue_items"] = [
@@ -439,7 +490,12 @@ def session_detail(request, public_id):
         "action_form": action_item_form_html(relationship),
         **selectors.session_page(session, request.user, relationship),
     }
-    _with_labels(notes=context["notes"], items=context["items"])
+    _with_labels(
+        notes=context["notes"],
+        items=context["items"],
+        viewer=request.user,
+        relationship=relationship,
+    )
     return _render(request, SESSION_DETAIL, context)
 
 
@@ -711,7 +767,7 @@ def _actions_region(request, relationship, session, form):
         items = selectors.session_items(session, request.user)
     else:
         items = selectors.relationship_items(relationship, request.user)
-    _with_labels(items=items)
+    _with_labels(items=items, viewer=request.user, relationship=relationship)
     context = {
         "relationship": relationship,
         "session": session,
@@ -739,6 +795,8 @@ def action_item_done(request, public_id):
         messages.error(request, _error_text(error))
     else:
         messages.success(request, "Marked done." if done else "Marked not done yet.")
+    if request.POST.get("back") == "mine":
+        return redirect("my_action_items")
     # The item was ticked on the session page or on the relationship page.
     session = item.session if request.POST.get("session") else None
     if request.htmx:
@@ -746,3 +804,109 @@ def action_item_done(request, public_id):
             request, relationship, session, ActionItemForm(relationship=relationship)
         )
     return redirect(_back_to(relationship, session, "#actions"))
+
+
+def _item_back(request, item) -> tuple[str, str]:
+    """The page an item's edit was opened from, to return to: `back` is "mine" (My
+    action items), "session" (the item's session) or "" (its relationship page)."""
+    back = request.POST.get("back", request.GET.get("back", ""))
+    if back == "mine":
+        return back, reverse("my_action_items")
+    if back == "session" and item.session is not None:
+        return back, _back_to(item.relationship, item.session, "#actions")
+    return "", _back_to(item.relationship, None, "#actions")
+
+
+@require_http_methods(["GET", "POST"])
+def action_item_edit(request, public_id):
+    item = scoped_get_or_404(
+        request,
+        ActionItem.objects.visible_to(request.user).select_related(
+            "relationship__coach", "relationship__coachee", "session"
+        ),
+        public_id=public_id,
+    )
+    relationship = item.relationship
+    back, back_url = _item_back(request, item)
+    if item.is_done or not relationship.is_writable:
+        messages.error(
+            request,
+            "This action item is done: mark it not done yet to change it."
+            if item.is_done
+            else "This relationship has ended: its action items can no longer change.",
+        )
+        return redirect(back_url)
+    status = 200
+    if request.method == "POST":
+        form = ActionItemEditForm(request.POST, relationship=relationship)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.action_item_update(
+                    item=item,
+                    user=request.user,
+                    text=data["text"],
+                    owner=data["owner"],
+                    due_on=data["due_on"],
+                    expected_version=data["version"],
+                )
+            except services.ConflictError:
+                item.refresh_from_db()
+                status = 409
+                form.add_error(
+                    None,
+                    "This action item was changed since you opened it, perhaps by "
+                    f"{relationship.other_party_name(request.user)}. The latest saved version "
+                    "is shown above: reload to change it.",
+                )
+            except ValidationError as error:
+                apply_validation_error(form, error)
+            else:
+                messages.success(request, "Action item saved.")
+                return redirect(back_url)
+    else:
+        form = ActionItemEditForm(
+            initial={
+                "text": item.text,
+                "owner": item.owner,
+                "due_on": item.due_on,
+                "version": item.version,
+            },
+            relationship=relationship,
+        )
+    _with_labels(items=[item], viewer=request.user, relationship=relationship)
+    return render(
+        request,
+        "relationships/action_item_form.html",
+        {
+            "relationship": relationship,
+            "item": item,
+            "form": form,
+            "back": back,
+            "back_url": back_url,
+            "conflict": status == 409,
+        },
+        status=status,
+    )
+
+
+@require_GET
+def my_action_items(request):
+    """Everything the person owes, across their relationships, overdue first."""
+    user = request.user
+    items = selectors.action_items_owed(user)
+    _with_labels(items=items, viewer=user)
+    for item in items:
+        r = item.relationship
+        item.with_label = (
+            f"Coaching {r.coachee_label}" if r.coach_id == user.pk else f"Coached by {r.coach.name}"
+        )
+    today = timezone.localdate()
+    groups = [
+        ("Overdue", [i for i in items if i.due_on and i.due_on < today], True),
+        ("Coming up", [i for i in items if i.due_on and i.due_on >= today], False),
+        ("No due date", [i for i in items if not i.due_on], False),
+    ]
+    return render(
+        request, "relationships/my_action_items.html", {"groups": groups, "total": len(items)}
+    )

@@ -229,6 +229,11 @@ def _hostile_world():
     for item in ActionItem.objects.all():
         item.text = long("ItemText")[:500]
         item.save()
+    # Each item last changed by the other party: the names in "NameOther gave it to
+    # NameAuthor" are hostile too.
+    ActionItem.objects.update(
+        changed_by=coachee, changed_at=timezone.now(), changed_fields="text,owner,due_on"
+    )
     for response in CheckInResponse.objects.all():
         response.comment = long("CommentText")
         response.save()

@@ -213,6 +213,10 @@ EXPECTED = {
         by_id("item"),
         {"GET": statuses(405), "POST": parties(302), "POST_HX": parties(200)},
     ),
+    # Either person edits a shared item; an empty POST re-renders the form with errors.
+    "action_item_edit": (by_id("item"), {"GET": parties(200), "POST": parties(200)}),
+    # Everyone signed in has their own list (empty for those who owe nothing).
+    "my_action_items": (None, {"GET": statuses(200), "POST": statuses(405)}),
     # The round: the author (coach) has answered with an unshared comment (a canary);
     # the other party has not. An empty POST re-renders the form with its messages.
     "checkin_detail": (by_id("round"), {"GET": parties(200), "POST": parties(200)}),
