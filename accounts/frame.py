@@ -39,6 +39,7 @@ _ATTRIBUTE = "_rapport_page_frame"
 # decided once here rather than by a dozen comparisons in the template.
 _SECTION_OF = {
     "home": "home",
+    "my_action_items": "actions",
     "journal": "journal",
     "integrity": "journal",
     "insights_dashboard": "insights",
@@ -52,6 +53,7 @@ _SECTION_OF = {
 _URL_NAMES = (
     "home",
     "relationship_list",
+    "my_action_items",
     "journal",
     "insights_dashboard",
     "organisation",

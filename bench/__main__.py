@@ -362,6 +362,7 @@ def pages_to_measure():
         ("check-in form", "coachee", reverse("checkin_detail", args=[open_round.public_id])),
         ("trend chart", "coachee", reverse("relationship_trend", args=[rid])),
         ("reflection journal", "coach", reverse("journal")),
+        ("my action items", "coach", reverse("my_action_items")),
         ("HR dashboard", "hr", reverse("insights_dashboard")),
         ("HR CSV export", "hr", reverse("insights_export")),
     ]

@@ -388,6 +388,8 @@ def seed(scale: Scale, *, progress: bool = True, today: date | None = None) -> S
             item_public = uuid.uuid4()
             due_on = held_on + timedelta(days=14)
             owner = rng.choice(ActionItem.Owner.values)
+            # One item in ten had its due date moved by the coach a day after.
+            edited = rng.random() < 0.1
             item_rows.append(
                 (
                     ids[ActionItem],
@@ -408,6 +410,10 @@ def seed(scale: Scale, *, progress: bool = True, today: date | None = None) -> S
                     else None,
                     coach,
                     created,
+                    2 if edited else 1,
+                    coach if edited else None,
+                    created + timedelta(days=1) if edited else None,
+                    "due_on" if edited else "",
                 )
             )
             ids[ActionItem] += 1
@@ -553,6 +559,10 @@ def seed(scale: Scale, *, progress: bool = True, today: date | None = None) -> S
             "done_at",
             "created_by",
             "created_at",
+            "version",
+            "changed_by",
+            "changed_at",
+            "changed_fields",
         ],
         item_rows,
         progress,

@@ -26,6 +26,7 @@ PAGES = [
     "check-in form",
     "trend chart",
     "reflection journal",
+    "my action items",
     "HR dashboard",
     "HR CSV export",
 ]

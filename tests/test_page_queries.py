@@ -90,6 +90,7 @@ def _pages(relationship, open_round):
         "check-in form": ("coachee", reverse("checkin_detail", args=[open_round.public_id])),
         "trend chart": ("coachee", reverse("relationship_trend", args=[rid])),
         "reflection journal": ("coach", reverse("journal")),
+        "my action items": ("coach", reverse("my_action_items")),
         "HR dashboard": ("hr", reverse("insights_dashboard")),
         "HR CSV export": ("hr", reverse("insights_export")),
     }
@@ -105,6 +106,7 @@ def _pages(relationship, open_round):
         "check-in form",
         "trend chart",
         "reflection journal",
+        "my action items",
         "HR dashboard",
         "HR CSV export",
     ],
