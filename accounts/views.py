@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -54,7 +55,7 @@ from config.access import scoped_get_or_404
 from config.forms import apply_validation_error
 from config.prepared import PreparedRead, Row
 from reflections.selectors import due_checkins
-from relationships.selectors import relationship_counts, relationships_for
+from relationships.selectors import relationship_counts, relationships_for, upcoming_sessions
 
 INVITATION_SESSION_KEY = "invitation_token"
 
@@ -110,6 +111,7 @@ def home(request):
     context["has_mfa"] = bool(_authenticator_of(person=request.user))
     if membership is not None:
         context.update(relationships_for(request.user))
+        context["upcoming"] = upcoming_sessions(request.user, timezone.now())
     return render(request, "accounts/home.html", context)
 
 

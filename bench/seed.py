@@ -30,7 +30,13 @@ from reflections import rollups
 from reflections.dimensions import DIMENSION_KEYS
 from reflections.models import CheckInResponse, CheckInRound, Reflection, end_of_day
 from reflections.services import ROUND_WINDOW_DAYS
-from relationships.models import ActionItem, CoachingRelationship, CoachingSession, Note
+from relationships.models import (
+    ActionItem,
+    CoachingRelationship,
+    CoachingSession,
+    Note,
+    ScheduledSession,
+)
 
 BENCH_PASSWORD = "rapport-bench"  # noqa: S105 - a throwaway benchmark database only
 COACH_EMAIL = "coach@bench.example"
@@ -276,6 +282,7 @@ def seed(scale: Scale, *, progress: bool = True, today: date | None = None) -> S
         pairs.append((coach, coachees[n % len(coachees)]))
 
     relationship_rows, session_rows, note_rows, item_rows = [], [], [], []
+    scheduled_rows = []
     round_rows, response_rows = [], []
     ids = {
         model: _next_id(model)
@@ -318,8 +325,32 @@ def seed(scale: Scale, *, progress: bool = True, today: date | None = None) -> S
                 accepted_at - timedelta(days=2),
                 accepted_at,
                 _at(ended_on, rng) if ended_on else None,
+                False,
             )
         )
+        if status == CoachingRelationship.Status.ACTIVE:
+            # The next session of a fortnightly series, on a weekday within a fortnight.
+            starts_at = datetime.combine(
+                today + timedelta(days=rng.randrange(1, 15)), clock(9 + rng.randrange(8)), UTC
+            )
+            scheduled_rows.append(
+                (
+                    uuid.uuid4(),
+                    relationship_id,
+                    starts_at,
+                    starts_at,
+                    starts_at + timedelta(minutes=45),
+                    45,
+                    "UTC",
+                    ScheduledSession.Cadence.FORTNIGHTLY,
+                    uuid.uuid4(),
+                    ScheduledSession.Status.SCHEDULED,
+                    coach,
+                    1,
+                    accepted_at,
+                    accepted_at,
+                )
+            )
 
         # Sessions, each with three notes and an action item.
         held_on = accepted_on + timedelta(days=rng.randrange(3, 10))
@@ -506,8 +537,30 @@ def seed(scale: Scale, *, progress: bool = True, today: date | None = None) -> S
             "created_at",
             "accepted_at",
             "ended_at",
+            "coachee_schedules",
         ],
         relationship_rows,
+        progress,
+    )
+    counts["scheduled_sessions"] = _copy(
+        ScheduledSession,
+        [
+            "public_id",
+            "relationship",
+            "starts_at",
+            "slot_starts_at",
+            "ends_at",
+            "duration_minutes",
+            "time_zone",
+            "cadence",
+            "series",
+            "status",
+            "created_by",
+            "version",
+            "created_at",
+            "updated_at",
+        ],
+        scheduled_rows,
         progress,
     )
     counts["sessions"] = _copy(

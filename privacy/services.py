@@ -35,6 +35,7 @@ from relationships.models import (
     CoachingSession,
     Note,
     NoteDraft,
+    ScheduledSession,
 )
 
 
@@ -131,6 +132,19 @@ def data_export(user: User) -> dict:
                 "done_at": a.done_at.isoformat() if a.done_at else None,
             }
             for a in ActionItem.objects.visible_to(user).select_related("relationship")
+        ],
+        "scheduled_sessions": [
+            {
+                "relationship": str(s.relationship.public_id),
+                "starts_at": s.starts_at.isoformat(),
+                "duration_minutes": s.duration_minutes,
+                "time_zone": s.time_zone,
+                "repeats": s.cadence,
+                "status": s.status,
+            }
+            for s in ScheduledSession.objects.visible_to(user)
+            .select_related("relationship")
+            .order_by("starts_at")
         ],
         "checkins": checkins,
         "reflections": [

@@ -2,6 +2,7 @@
 notes and action items, the same on every machine (a seeded random generator)."""
 
 import random
+import uuid
 from datetime import datetime, time, timedelta
 
 from django.utils import timezone
@@ -12,6 +13,7 @@ from relationships.models import (
     CoachingRelationship,
     CoachingSession,
     Note,
+    ScheduledSession,
 )
 from relationships.prompts import agenda_for
 
@@ -197,3 +199,17 @@ def seed_relationships(organisation) -> None:
             item.save()
             session_number += 1
             held_on += timedelta(days=14)
+        if status == Status.ACTIVE:
+            # The next session, a fortnight after the last one, as a fortnightly series.
+            starts_at = _at(max(held_on, today + timedelta(days=1)))
+            ScheduledSession.objects.create(
+                relationship=relationship,
+                starts_at=starts_at,
+                slot_starts_at=starts_at,
+                ends_at=starts_at + timedelta(minutes=45),
+                duration_minutes=45,
+                time_zone=coach.time_zone,
+                cadence=ScheduledSession.Cadence.FORTNIGHTLY,
+                series=uuid.UUID(int=rng.getrandbits(128), version=4),
+                created_by=coach,
+            )

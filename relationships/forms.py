@@ -10,7 +10,13 @@ from django.utils.safestring import SafeString, mark_safe
 from markupsafe import escape as jinja_escape
 
 from accounts.models import User
-from relationships.models import ActionItem, CoachingRelationship, CoachingSession, Note
+from relationships.models import (
+    ActionItem,
+    CoachingRelationship,
+    CoachingSession,
+    Note,
+    ScheduledSession,
+)
 
 MAX_NOTE_LENGTH = 20_000
 MAX_SUMMARY_LENGTH = 20_000
@@ -49,6 +55,44 @@ class RelationshipInviteForm(forms.Form):
         if not cleaned.get("coachee") and not cleaned.get("email") and "email" not in self.errors:
             raise forms.ValidationError("Choose a colleague or enter their email address.")
         return cleaned
+
+
+class ScheduleForm(forms.Form):
+    """When the next session is, in the person's own time zone."""
+
+    day = forms.DateField(
+        label="Date", widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    )
+    start_time = forms.TimeField(
+        label="Start time", widget=forms.TimeInput(format="%H:%M", attrs={"type": "time"})
+    )
+    duration_minutes = forms.TypedChoiceField(
+        label="Duration",
+        coerce=int,
+        initial=45,
+        choices=[(m, f"{m} minutes") for m in (15, 30, 45, 60, 90)] + [(120, "2 hours")],
+    )
+    cadence = forms.ChoiceField(
+        label="Repeats",
+        choices=ScheduledSession.Cadence.choices,
+        initial=ScheduledSession.Cadence.ONCE,
+    )
+
+    def __init__(self, *args, time_zone: str = "UTC", **kwargs):
+        super().__init__(*args, **kwargs)
+        # A hint for the picker; the rule (still to come) is in the service.
+        self.fields["day"].widget.attrs["min"] = timezone.localdate().isoformat()
+        self.fields["start_time"].help_text = f"Your time zone: {time_zone}."
+
+
+class RescheduleForm(ScheduleForm):
+    """Another time for one session (of a series: this one only)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["cadence"]
 
 
 class SessionForm(forms.Form):

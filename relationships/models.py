@@ -87,6 +87,8 @@ class CoachingRelationship(models.Model):
     checkin_cadence = models.CharField(
         "check-in cadence", max_length=16, choices=Cadence.choices, default=Cadence.FORTNIGHTLY
     )
+    # Sessions are scheduled by the coach, and by the coachee too if the coach allows it.
+    coachee_schedules = models.BooleanField("the coachee may schedule sessions", default=False)
     purpose_ciphertext = models.TextField(blank=True, editable=False)
     # Bound to the coach and organisation. Not to the coachee: an invitation by email
     # gains its coachee when they join, by a bulk update that does not re-encrypt.
@@ -211,6 +213,91 @@ class CoachingSession(models.Model):
 
     def __str__(self):
         return f"Session {self.public_id}"
+
+
+class ScheduledSessionQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The scheduled sessions of relationships the person is a party to, once
+        accepted: the same people as the sessions themselves."""
+        return self.filter(party_to_started(user)) if user.is_authenticated else self.none()
+
+    def upcoming(self, now):
+        """Still to come, or under way: scheduled, and not yet over at `now`."""
+        return self.filter(status=ScheduledSession.Status.SCHEDULED, ends_at__gt=now)
+
+
+class ScheduledSession(models.Model):
+    """A session in the calendar, before it is held: when, for how long, and whether it
+    repeats. Holding it logs a CoachingSession (`session`); a series then schedules its
+    next one at the same time of day, in the zone it was scheduled in."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        HELD = "held", "Held"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class Cadence(models.TextChoices):
+        ONCE = "once", "Just this once"
+        WEEKLY = "weekly", "Every week"
+        FORTNIGHTLY = "fortnightly", "Every two weeks"
+        MONTHLY = "monthly", "Every month"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    relationship = models.ForeignKey(
+        CoachingRelationship, on_delete=models.CASCADE, related_name="scheduled_sessions"
+    )
+    starts_at = models.DateTimeField()
+    # The slot of its series this session fills (its first starts_at): moving one session
+    # leaves the series' rhythm where it was.
+    slot_starts_at = models.DateTimeField()
+    # starts_at + duration: what "upcoming" and "over" are judged by, in SQL.
+    ends_at = models.DateTimeField()
+    duration_minutes = models.PositiveSmallIntegerField()
+    # The zone the time was chosen in: a series keeps its time of day there (10:00 in
+    # London stays 10:00 across the clock change), and calendars get its TZID.
+    time_zone = models.CharField(max_length=64)
+    cadence = models.CharField(max_length=16, choices=Cadence.choices, default=Cadence.ONCE)
+    # The sessions of one series share it.
+    series = models.UUIDField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.SCHEDULED)
+    session = models.OneToOneField(
+        CoachingSession,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="scheduled",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    # Bumped when it is moved or cancelled: two tabs cannot overwrite each other, and a
+    # calendar reads it as the event's SEQUENCE.
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ScheduledSessionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["starts_at"]
+        constraints = [
+            # A series has one session at a time: two runs making "the next one" at
+            # once make one.
+            models.UniqueConstraint(
+                fields=["series", "slot_starts_at"], name="one_session_per_series_slot"
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="scheduled_ends_after_start"
+            ),
+        ]
+        indexes = [models.Index(fields=["relationship", "status", "starts_at"])]
+
+    def __str__(self):
+        return f"Scheduled session {self.public_id}"
+
+    @property
+    def is_upcoming(self) -> bool:
+        return self.status == self.Status.SCHEDULED and self.ends_at > timezone.now()
 
 
 class NoteQuerySet(models.QuerySet):

@@ -8,13 +8,14 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
-from config.prepared import PreparedRead, Row
+from config.prepared import Moment, PreparedRead, Row
 from relationships.models import (
     ActionItem,
     CoachingRelationship,
     CoachingSession,
     Note,
     NoteDraft,
+    ScheduledSession,
 )
 
 
@@ -225,6 +226,41 @@ def action_items_owed(user) -> list:
     return _owed(person=user) if user.is_authenticated else []
 
 
+def _upcoming_query(person, moment):
+    """The person's scheduled sessions still to come (or under way), soonest first."""
+    return (
+        ScheduledSession.objects.visible_to(person)
+        .upcoming(moment)
+        .select_related("relationship__coach", "relationship__coachee")
+        .order_by("starts_at", "pk")
+    )
+
+
+UPCOMING_SHOWN = 5
+_upcoming = PreparedRead(
+    lambda person, moment: _upcoming_query(person, moment)[:UPCOMING_SHOWN],
+    person=Row(User),
+    moment=Moment(),
+)
+
+
+def upcoming_sessions(user, now) -> list:
+    """Home's first list: the next few sessions across the person's relationships."""
+    return _upcoming(person=user, moment=now) if user.is_authenticated else []
+
+
+def relationship_upcoming(relationship: CoachingRelationship, user, now) -> list:
+    """The relationship's scheduled sessions still to come, soonest first."""
+    if not user.is_authenticated:
+        return []
+    return list(
+        ScheduledSession.objects.visible_to(user)
+        .upcoming(now)
+        .filter(relationship=relationship)
+        .order_by("starts_at", "pk")[:UPCOMING_SHOWN]
+    )
+
+
 class _PublicId:
     """A public id (a UUID from the URL) as a prepared read's value (config.prepared's
     kinds): its parameter is what the UUID field sends the database."""
@@ -248,9 +284,18 @@ def _relationship_query(person, public_id):
         .annotate(
             has_drafts=Exists(
                 NoteDraft.objects.visible_to(person).filter(relationship=OuterRef("pk"))
-            )
+            ),
+            # The next scheduled session, for the page's "Next session" (one that is
+            # over counts as held once scheduled_sessions_roll has run).
+            next_session_at=Subquery(_next_scheduled.values("starts_at")[:1]),
+            next_session_id=Subquery(_next_scheduled.values("public_id")[:1]),
         )
     )
+
+
+_next_scheduled = ScheduledSession.objects.filter(
+    relationship=OuterRef("pk"), status=ScheduledSession.Status.SCHEDULED
+).order_by("starts_at", "pk")
 
 
 def _session_query(person, public_id):

@@ -1,8 +1,10 @@
 """Use cases for coaching relationships. Each function is the whole use case, in one
 transaction: it checks who may do it, validates, saves, audits and notifies."""
 
+import calendar
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -25,6 +27,7 @@ from relationships.models import (
     CoachingSession,
     Note,
     NoteDraft,
+    ScheduledSession,
 )
 
 Status = CoachingRelationship.Status
@@ -269,6 +272,11 @@ def relationship_transition(
     if new_status == Status.ENDED:
         relationship.ended_at = timezone.now()
     relationship.save(update_fields=["status", "ended_at"])
+    if new_status == Status.ENDED:
+        # Nothing left to meet about: out of both calendars (feeds drop them too).
+        ScheduledSession.objects.filter(
+            relationship=relationship, status=ScheduledSession.Status.SCHEDULED
+        ).update(status=ScheduledSession.Status.CANCELLED, version=F("version") + 1)
     audit_record(
         actor=user,
         action=f"relationship.{new_status}",
@@ -276,6 +284,254 @@ def relationship_transition(
         organisation=relationship.organisation,
         subject=relationship.other_party(user),
     )
+    return relationship
+
+
+# --- Scheduling -----------------------------------------------------------------
+
+# How far ahead a session may be scheduled.
+MAX_SCHEDULE_DAYS = 366
+_CADENCE_DAYS = {
+    ScheduledSession.Cadence.WEEKLY: 7,
+    ScheduledSession.Cadence.FORTNIGHTLY: 14,
+}
+
+
+def _may_schedule(relationship: CoachingRelationship, user: User) -> None:
+    role = _require_party(relationship, user)
+    _require_writable(relationship)
+    if role == "coachee" and not relationship.coachee_schedules:
+        raise ValidationError(
+            f"{relationship.coach.name} schedules your sessions: ask them to, or to let you "
+            "schedule them too."
+        )
+
+
+def _instant(day: date, start: time, zone: ZoneInfo) -> datetime:
+    """The instant `day` at `start` reads on the clocks of `zone` (a time the clocks skip
+    in spring reads as the one after it, as a calendar would show it)."""
+    return datetime.combine(day, start, tzinfo=zone).astimezone(UTC)
+
+
+def _check_starts_at(starts_at: datetime) -> None:
+    now = timezone.now()
+    if starts_at <= now:
+        raise ValidationError({"start_time": "Choose a time that is still to come."})
+    if starts_at > now + timedelta(days=MAX_SCHEDULE_DAYS):
+        raise ValidationError({"day": "Choose a day within the next year."})
+
+
+def _when(scheduled: ScheduledSession, person: User) -> str:
+    """ "Tuesday 1 December 2026, 10:00–10:45 (Europe/London)", on `person`'s clocks."""
+    zone = zone_of(person)
+    start = scheduled.starts_at.astimezone(zone)
+    end = scheduled.ends_at.astimezone(zone)
+    return f"{format_date(start, 'l j F Y')}, {start:%H:%M}–{end:%H:%M} ({zone.key})"
+
+
+def _tell_other_party(
+    scheduled: ScheduledSession, user: User, what: str, *, site_url: str, series_too=False
+) -> None:
+    """Email the other person who scheduled, moved or cancelled their session, and when:
+    names and times only, never an agenda or a note (the email leaves Rapport)."""
+    relationship = scheduled.relationship
+    other = relationship.other_party(user)
+    if other is None or not other.email:
+        return
+    _notify(
+        to=other.email,
+        subject=f"{user.name} {what} a coaching session with you",
+        template="relationships/email/scheduled.txt",
+        context={
+            "other": other,
+            "user": user,
+            "what": what,
+            "when": _when(scheduled, other),
+            "series_too": series_too,
+            "url": site_url.rstrip("/") + reverse("scheduled_detail", args=[scheduled.public_id]),
+        },
+        key=f"scheduled.{what}:{scheduled.public_id}:{scheduled.version}",
+    )
+
+
+@transaction.atomic
+def session_schedule(
+    *,
+    relationship: CoachingRelationship,
+    user: User,
+    day: date,
+    start_time: time,
+    duration_minutes: int,
+    cadence: str,
+    site_url: str,
+) -> ScheduledSession:
+    """The coach (or the coachee, if the coach allows it) puts the next session in both
+    calendars, once or as a series; the other person is told by email."""
+    _may_schedule(relationship, user)
+    zone = zone_of(user)
+    starts_at = _instant(day, start_time, zone)
+    _check_starts_at(starts_at)
+    same = ScheduledSession.objects.filter(
+        relationship=relationship, status=ScheduledSession.Status.SCHEDULED, starts_at=starts_at
+    ).first()
+    if same is not None:
+        return same  # the same form, sent twice (or the same time chosen again)
+    scheduled = ScheduledSession.objects.create(
+        relationship=relationship,
+        starts_at=starts_at,
+        slot_starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=duration_minutes),
+        duration_minutes=duration_minutes,
+        time_zone=zone.key,
+        cadence=cadence,
+        series=None if cadence == ScheduledSession.Cadence.ONCE else uuid.uuid4(),
+        created_by=user,
+    )
+    _tell_other_party(scheduled, user, "scheduled", site_url=site_url)
+    return scheduled
+
+
+@transaction.atomic
+def session_reschedule(
+    *,
+    scheduled: ScheduledSession,
+    user: User,
+    day: date,
+    start_time: time,
+    duration_minutes: int,
+    expected_version: int,
+    site_url: str,
+) -> ScheduledSession:
+    """Move one session (of a series: this one only); the other person is told."""
+    _may_schedule(scheduled.relationship, user)
+    if scheduled.status != ScheduledSession.Status.SCHEDULED:
+        raise ValidationError("This session was held or cancelled: it can no longer move.")
+    starts_at = _instant(day, start_time, zone_of(user))
+    _check_starts_at(starts_at)
+    ends_at = starts_at + timedelta(minutes=duration_minutes)
+    updated = ScheduledSession.objects.filter(
+        pk=scheduled.pk, version=expected_version, status=ScheduledSession.Status.SCHEDULED
+    ).update(
+        starts_at=starts_at,
+        ends_at=ends_at,
+        duration_minutes=duration_minutes,
+        version=F("version") + 1,
+        updated_at=timezone.now(),
+    )
+    if not updated:
+        raise ConflictError()
+    scheduled.refresh_from_db()
+    _tell_other_party(scheduled, user, "moved", site_url=site_url)
+    return scheduled
+
+
+@transaction.atomic
+def session_cancel(
+    *, scheduled: ScheduledSession, user: User, whole_series: bool, site_url: str
+) -> ScheduledSession:
+    """Cancel one session (a series goes on with its next one) or, with `whole_series`,
+    the series from this one on; the other person is told."""
+    _may_schedule(scheduled.relationship, user)
+    updated = ScheduledSession.objects.filter(
+        pk=scheduled.pk, status=ScheduledSession.Status.SCHEDULED
+    ).update(
+        status=ScheduledSession.Status.CANCELLED,
+        version=F("version") + 1,
+        updated_at=timezone.now(),
+    )
+    if not updated:
+        raise ValidationError("This session was held or cancelled already.")
+    scheduled.refresh_from_db()
+    series_too = whole_series and scheduled.series is not None
+    if scheduled.series is not None and not series_too:
+        _schedule_next(scheduled)
+    _tell_other_party(scheduled, user, "cancelled", site_url=site_url, series_too=series_too)
+    return scheduled
+
+
+def _next_slot(scheduled: ScheduledSession, slot: datetime) -> datetime:
+    """The series' slot after `slot`: the same time of day in the series' zone, a week,
+    two weeks or a calendar month later (the 31st becomes the month's last day)."""
+    zone = ZoneInfo(scheduled.time_zone)
+    local = slot.astimezone(zone)
+    days = _CADENCE_DAYS.get(scheduled.cadence)
+    if days is not None:
+        day = local.date() + timedelta(days=days)
+    else:
+        year, month = divmod(local.month, 12)
+        year, month = local.year + year, month + 1
+        day = date(year, month, min(local.day, calendar.monthrange(year, month)[1]))
+    return _instant(day, local.time().replace(tzinfo=None), zone)
+
+
+def _schedule_next(scheduled: ScheduledSession) -> ScheduledSession | None:
+    """A series' next session after `scheduled` (the first of its slots still to come),
+    made once however many runs ask at the same moment."""
+    if scheduled.series is None or not scheduled.relationship.is_writable:
+        return None
+    now = timezone.now()
+    slot = _next_slot(scheduled, scheduled.slot_starts_at)
+    while slot + timedelta(minutes=scheduled.duration_minutes) <= now:
+        slot = _next_slot(scheduled, slot)
+    try:
+        with transaction.atomic():
+            return ScheduledSession.objects.create(
+                relationship=scheduled.relationship,
+                starts_at=slot,
+                slot_starts_at=slot,
+                ends_at=slot + timedelta(minutes=scheduled.duration_minutes),
+                duration_minutes=scheduled.duration_minutes,
+                time_zone=scheduled.time_zone,
+                cadence=scheduled.cadence,
+                series=scheduled.series,
+                created_by=scheduled.created_by,
+            )
+    except IntegrityError:
+        return None  # another run made it a moment ago
+
+
+def _mark_held(scheduled: ScheduledSession, session: CoachingSession | None) -> None:
+    """The scheduled session happened: held (with the session logged for it, if any), and
+    a series schedules its next one."""
+    was_scheduled = ScheduledSession.objects.filter(
+        pk=scheduled.pk, status=ScheduledSession.Status.SCHEDULED
+    ).update(status=ScheduledSession.Status.HELD, updated_at=timezone.now())
+    if session is not None:
+        ScheduledSession.objects.filter(
+            pk=scheduled.pk, session__isnull=True, status=ScheduledSession.Status.HELD
+        ).update(session=session)
+    if was_scheduled:
+        _schedule_next(scheduled)
+
+
+def scheduled_sessions_roll(now: datetime | None = None) -> int:
+    """Sessions whose time is over count as held (a session can still be logged for
+    them), and each series gets its next one. Safe to run in two processes at once: each
+    session is marked once, and each next one made once."""
+    now = now or timezone.now()
+    over = ScheduledSession.objects.filter(
+        status=ScheduledSession.Status.SCHEDULED, ends_at__lte=now
+    ).select_related("relationship")
+    rolled = 0
+    for scheduled in over.iterator():
+        with transaction.atomic():
+            if ScheduledSession.objects.filter(
+                pk=scheduled.pk, status=ScheduledSession.Status.SCHEDULED
+            ).update(status=ScheduledSession.Status.HELD, updated_at=now):
+                rolled += 1
+                _schedule_next(scheduled)
+    return rolled
+
+
+def relationship_schedulers(
+    *, relationship: CoachingRelationship, user: User, coachee_schedules: bool
+) -> CoachingRelationship:
+    """The coach lets the coachee schedule sessions too, or stops them."""
+    if _require_party(relationship, user) != "coach":
+        raise ValidationError("Only the coach decides who schedules sessions.")
+    _require_writable(relationship)
+    relationship.coachee_schedules = coachee_schedules
+    relationship.save(update_fields=["coachee_schedules"])
     return relationship
 
 
@@ -293,9 +549,14 @@ def session_create(
     agenda: str,
     summary: str = "",
     client_token: uuid.UUID | None = None,
+    scheduled: ScheduledSession | None = None,
 ) -> CoachingSession:
+    """Log a session; `scheduled`, the scheduled session it was (of this relationship),
+    is then held."""
     _require_party(relationship, user)
     _require_writable(relationship)
+    if scheduled is not None and scheduled.relationship_id != relationship.pk:
+        raise ValidationError("That scheduled session belongs to another relationship.")
     same_form = CoachingSession.objects.filter(
         relationship=relationship, created_by=user, client_token=client_token
     )
@@ -315,6 +576,8 @@ def session_create(
     session.full_clean()
     session = save_once(session, same_form)
     checkin_after_session(session)
+    if scheduled is not None:
+        _mark_held(scheduled, session)
     return session
 
 

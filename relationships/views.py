@@ -21,7 +21,9 @@ from config.access import scoped_get_or_404
 from config.forms import apply_validation_error, is_uuid
 from reflections import selectors as checkin_selectors
 from reflections.forms import CadenceForm
+from reflections.models import zone_of
 from relationships import selectors, services
+from relationships.calendar import session_calendar
 from relationships.forms import (
     ActionItemEditForm,
     ActionItemForm,
@@ -29,6 +31,8 @@ from relationships.forms import (
     NoteForm,
     RelationshipInviteForm,
     RenderedOnce,
+    RescheduleForm,
+    ScheduleForm,
     SessionEditForm,
     SessionForm,
     action_item_form_html,
@@ -39,6 +43,7 @@ from relationships.models import (
     CoachingSession,
     Note,
     NoteDraft,
+    ScheduledSession,
 )
 from relationships.prompts import COACH_PRIVATE_PROMPTS, agenda_for, is_template_agenda
 
@@ -351,6 +356,8 @@ def relationship_detail(request, public_id):
         viewer=request.user,
         relationship=relationship,
     )
+    context["may_schedule"] = _may_schedule_message(relationship, request.user) is None
+    context["next_session"] = _next_session(relationship)
     _with_session_labels(context["sessions"])
     # What is due now goes first on the page, above the history.
     context["overdue_items"] = [
@@ -402,6 +409,213 @@ def relationship_transition(request, public_id):
     return redirect("relationship_detail", public_id=relationship.public_id)
 
 
+# --- Scheduling ---------------------------------------------------------------------
+
+
+def _scheduled(request, public_id) -> ScheduledSession:
+    return scoped_get_or_404(
+        request,
+        ScheduledSession.objects.visible_to(request.user).select_related(
+            "relationship__coach", "relationship__coachee", "session"
+        ),
+        public_id=public_id,
+    )
+
+
+def _may_schedule_message(relationship, user) -> str | None:
+    """Why this person cannot schedule this relationship's sessions, or None."""
+    if not relationship.is_writable:
+        return services.READ_ONLY_MESSAGE
+    if relationship.role_of(user) == "coachee" and not relationship.coachee_schedules:
+        return (
+            f"{relationship.coach.name} schedules your sessions: ask them to, or to let you "
+            "schedule them too."
+        )
+    return None
+
+
+def _time_zone_name(user) -> str:
+    return zone_of(user).key
+
+
+@require_http_methods(["GET", "POST"])
+def session_schedule(request, public_id):
+    relationship = _relationship(request, public_id)
+    refusal = _may_schedule_message(relationship, request.user)
+    if refusal:
+        messages.error(request, refusal)
+        return redirect("relationship_detail", public_id=relationship.public_id)
+    zone = _time_zone_name(request.user)
+    if request.method == "POST":
+        form = ScheduleForm(request.POST, time_zone=zone)
+        if form.is_valid():
+            try:
+                scheduled = services.session_schedule(
+                    relationship=relationship,
+                    user=request.user,
+                    site_url=request.build_absolute_uri("/"),
+                    **form.cleaned_data,
+                )
+            except ValidationError as error:
+                apply_validation_error(form, error)
+            else:
+                messages.success(
+                    request,
+                    f"Session scheduled. {relationship.other_party_name(request.user)} "
+                    "will get an email.",
+                )
+                return redirect("scheduled_detail", public_id=scheduled.public_id)
+    else:
+        form = ScheduleForm(time_zone=zone)
+    return render(
+        request,
+        "relationships/schedule_form.html",
+        {"relationship": relationship, "form": form},
+    )
+
+
+def _scheduled_context(request, scheduled, *, move_form=None, status=200):
+    relationship = scheduled.relationship
+    zone = zone_of(request.user)
+    start, end = scheduled.starts_at.astimezone(zone), scheduled.ends_at.astimezone(zone)
+    if move_form is None and scheduled.status == ScheduledSession.Status.SCHEDULED:
+        move_form = RescheduleForm(
+            initial={
+                "day": start.date(),
+                "start_time": start.time(),
+                "duration_minutes": scheduled.duration_minutes,
+                "version": scheduled.version,
+            },
+            time_zone=zone.key,
+        )
+    return {
+        "relationship": relationship,
+        "scheduled": scheduled,
+        "role": relationship.role_of(request.user),
+        "other_name": relationship.other_party_name(request.user),
+        "when": f"{format_date(start, 'l j F Y')}, {start:%H:%M}–{end:%H:%M}",
+        "time_zone": zone.key,
+        "may_schedule": _may_schedule_message(relationship, request.user) is None,
+        "started": scheduled.starts_at <= timezone.now(),
+        "move_form": move_form,
+    }
+
+
+@require_GET
+def scheduled_detail(request, public_id):
+    scheduled = _scheduled(request, public_id)
+    return render(
+        request, "relationships/scheduled_detail.html", _scheduled_context(request, scheduled)
+    )
+
+
+@require_POST
+def scheduled_move(request, public_id):
+    scheduled = _scheduled(request, public_id)
+    refusal = _may_schedule_message(scheduled.relationship, request.user)
+    if refusal:
+        messages.error(request, refusal)
+        return redirect("scheduled_detail", public_id=scheduled.public_id)
+    form = RescheduleForm(request.POST, time_zone=_time_zone_name(request.user))
+    status = 200
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.session_reschedule(
+                scheduled=scheduled,
+                user=request.user,
+                day=data["day"],
+                start_time=data["start_time"],
+                duration_minutes=data["duration_minutes"],
+                expected_version=data["version"],
+                site_url=request.build_absolute_uri("/"),
+            )
+        except services.ConflictError:
+            scheduled.refresh_from_db()
+            status = 409
+            form.add_error(
+                None,
+                "This session was moved or cancelled since you opened it. Its time now is "
+                "shown above: reload to move it again.",
+            )
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(
+                request,
+                f"Session moved. {scheduled.relationship.other_party_name(request.user)} "
+                "will get an email.",
+            )
+            return redirect("scheduled_detail", public_id=scheduled.public_id)
+    return render(
+        request,
+        "relationships/scheduled_detail.html",
+        _scheduled_context(request, scheduled, move_form=form),
+        status=status,
+    )
+
+
+@require_POST
+def scheduled_cancel(request, public_id):
+    scheduled = _scheduled(request, public_id)
+    relationship = scheduled.relationship
+    refusal = _may_schedule_message(relationship, request.user)
+    if refusal:
+        messages.error(request, refusal)
+        return redirect("scheduled_detail", public_id=scheduled.public_id)
+    whole_series = request.POST.get("series") == "all"
+    try:
+        services.session_cancel(
+            scheduled=scheduled,
+            user=request.user,
+            whole_series=whole_series,
+            site_url=request.build_absolute_uri("/"),
+        )
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+        return redirect("scheduled_detail", public_id=scheduled.public_id)
+    messages.success(
+        request,
+        ("Series cancelled." if whole_series and scheduled.series else "Session cancelled.")
+        + f" {relationship.other_party_name(request.user)} will get an email.",
+    )
+    return redirect("relationship_detail", public_id=relationship.public_id)
+
+
+@require_GET
+def scheduled_calendar(request, public_id):
+    scheduled = _scheduled(request, public_id)
+    url = request.build_absolute_uri(reverse("scheduled_detail", args=[scheduled.public_id]))
+    body = session_calendar(
+        scheduled,
+        other_name=scheduled.relationship.other_party_name(request.user),
+        url=url,
+    )
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="rapport-session.ics"'
+    return response
+
+
+@require_POST
+def schedule_permission(request, public_id):
+    relationship = _relationship(request, public_id)
+    allow = request.POST.get("coachee_schedules") == "1"
+    try:
+        services.relationship_schedulers(
+            relationship=relationship, user=request.user, coachee_schedules=allow
+        )
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+    else:
+        messages.success(
+            request,
+            f"{relationship.coachee_label} can schedule sessions too."
+            if allow
+            else "Only you schedule sessions now.",
+        )
+    return redirect(reverse("relationship_detail", args=[relationship.public_id]) + "#schedule")
+
+
 # --- Sessions -----------------------------------------------------------------------
 
 
@@ -436,33 +650,73 @@ def session_create(request, public_id):
         typed = data.get("agenda", "")
         agenda = agenda_for(focus) if is_template_agenda(typed) else typed
         token = data.get("client_token", "")
+        scheduled = _loggable_scheduled(
+            request, relationship, data.get("scheduled") or request.GET.get("scheduled")
+        )
+        held_on, duration = timezone.localdate(), 45
+        if scheduled is not None:  # "Log this session": when it was scheduled
+            held_on = timezone.localtime(scheduled.starts_at).date()
+            duration = scheduled.duration_minutes
         initial = {
             "focus": focus,
             "agenda": agenda,
-            "held_on": data.get("held_on") or timezone.localdate(),
-            "duration_minutes": data.get("duration_minutes") or 45,
+            "held_on": data.get("held_on") or held_on,
+            "duration_minutes": data.get("duration_minutes") or duration,
             "summary": data.get("summary", ""),
             "client_token": token if is_uuid(token) else uuid.uuid4(),
         }
         form = SessionForm(initial=initial)
         context = _session_form_context(request, relationship, form)
         context["first_session"] = first
+        context["scheduled"] = scheduled
         return _render(request, "relationships/session_form.html", context, partial="agenda")
     form = SessionForm(request.POST)
+    scheduled = _loggable_scheduled(request, relationship, request.POST.get("scheduled"))
     if form.is_valid():
         try:
             session = services.session_create(
-                relationship=relationship, user=request.user, **form.cleaned_data
+                relationship=relationship,
+                user=request.user,
+                scheduled=scheduled,
+                **form.cleaned_data,
             )
         except ValidationError as error:
             form.add_error(None, error)
         else:
             messages.success(request, "Session logged.")
             return redirect("session_detail", public_id=session.public_id)
-    return render(
-        request,
-        "relationships/session_form.html",
-        _session_form_context(request, relationship, form),
+    context = _session_form_context(request, relationship, form)
+    context["scheduled"] = scheduled
+    return render(request, "relationships/session_form.html", context)
+
+
+def _next_session(relationship) -> dict | None:
+    """The relationship page's "Next session", from its own read (relationship_of)."""
+    starts_at = getattr(relationship, "next_session_at", None)
+    if starts_at is None:
+        return None
+    local = timezone.localtime(starts_at)
+    return {
+        "label": f"{format_date(local, 'l j F')}, {local:%H:%M}",
+        "url": reverse("scheduled_detail", args=[relationship.next_session_id]),
+        "over": starts_at < timezone.now(),
+    }
+
+
+def _loggable_scheduled(request, relationship, public_id) -> ScheduledSession | None:
+    """The scheduled session a logged session is for (its "Log this session"), if it is
+    this relationship's and has none logged yet; anything else is simply not linked."""
+    if not public_id or not is_uuid(public_id):
+        return None
+    return (
+        ScheduledSession.objects.visible_to(request.user)
+        .filter(
+            relationship=relationship,
+            public_id=public_id,
+            session__isnull=True,
+            status__in=[ScheduledSession.Status.SCHEDULED, ScheduledSession.Status.HELD],
+        )
+        .first()
     )
 
 

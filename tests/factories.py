@@ -19,6 +19,7 @@ from relationships.models import (
     CoachingSession,
     Note,
     NoteDraft,
+    ScheduledSession,
 )
 
 TEST_PASSWORD = "a-long-test-password-42"
@@ -144,6 +145,25 @@ class SessionFactory(DjangoModelFactory):
     focus = CoachingSession.Focus.MASTER_THE_MOMENT
     agenda = "- What is happening for each of us right now?"
     summary = "We agreed on next steps."
+    created_by = factory.SelfAttribute("relationship.coach")
+
+
+class ScheduledSessionFactory(DjangoModelFactory):
+    """A one-off session scheduled by the coach, two days from now, at 10:00 UTC."""
+
+    class Meta:
+        model = ScheduledSession
+
+    relationship = factory.SubFactory(RelationshipFactory)
+    starts_at = factory.LazyFunction(
+        lambda: (timezone.now() + timedelta(days=2)).replace(
+            hour=10, minute=0, second=0, microsecond=0
+        )
+    )
+    slot_starts_at = factory.SelfAttribute("starts_at")
+    duration_minutes = 45
+    ends_at = factory.LazyAttribute(lambda o: o.starts_at + timedelta(minutes=o.duration_minutes))
+    time_zone = "UTC"
     created_by = factory.SelfAttribute("relationship.coach")
 
 

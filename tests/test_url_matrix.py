@@ -31,6 +31,7 @@ from tests.factories import (
     OrganisationFactory,
     ReflectionFactory,
     RelationshipFactory,
+    ScheduledSessionFactory,
     SessionFactory,
     TeamFactory,
     UserFactory,
@@ -85,6 +86,7 @@ def _world() -> World:
     )
     NoteDraftFactory(relationship=relationship, body=f"Draft {NOTE_CANARY}")
     item = ActionItemFactory(relationship=relationship)
+    scheduled = ScheduledSessionFactory(relationship=relationship)
     round_ = CheckInRoundFactory(relationship=relationship)
     reflection = ReflectionFactory(author=coach, body=f"Journal {NOTE_CANARY}")
     self_check = IntegrityCheckFactory(author=coach)
@@ -111,6 +113,7 @@ def _world() -> World:
             "session": session.public_id,
             "note": private_note.public_id,
             "item": item.public_id,
+            "scheduled": scheduled.public_id,
             "round": round_.public_id,
             "reflection": reflection.public_id,
             "self_check": self_check.public_id,
@@ -201,6 +204,20 @@ EXPECTED = {
         by_id("relationship"),
         {"GET": statuses(405), "POST": parties(302), "POST_HX": parties(200)},
     ),
+    # Scheduling: the coach (the author) schedules; the coachee (the other party) is told
+    # the coach does, unless the coach allows them. An empty POST re-renders with errors.
+    "session_schedule": (
+        by_id("relationship"),
+        {"GET": parties(200, other_party=302), "POST": parties(200, other_party=302)},
+    ),
+    "schedule_permission": (by_id("relationship"), {"GET": statuses(405), "POST": parties(302)}),
+    "scheduled_detail": (by_id("scheduled"), {"GET": parties(200), "POST": statuses(405)}),
+    "scheduled_move": (
+        by_id("scheduled"),
+        {"GET": statuses(405), "POST": parties(200, other_party=302)},
+    ),
+    "scheduled_cancel": (by_id("scheduled"), {"GET": statuses(405), "POST": parties(302)}),
+    "scheduled_calendar": (by_id("scheduled"), {"GET": parties(200), "POST": statuses(405)}),
     "session_detail": (by_id("session"), {"GET": parties(200), "POST": statuses(405)}),
     "session_edit": (by_id("session"), {"GET": parties(200), "POST": parties(200)}),
     # The private note: its author edits and deletes it; to anyone else it does not exist.

@@ -16,6 +16,7 @@ from tests.factories import (
     NoteDraftFactory,
     NoteFactory,
     ReflectionFactory,
+    ScheduledSessionFactory,
     SessionFactory,
 )
 from tests.helpers import links_in_last_email, path_of, text
@@ -36,6 +37,7 @@ def history(relationship):
         visibility="shared",
     )
     ActionItemFactory(relationship=relationship, text="Do the thing")
+    ScheduledSessionFactory(relationship=relationship, duration_minutes=30)
     round_ = CheckInRoundFactory(relationship=relationship)
     CheckInResponseFactory(round=round_, respondent=relationship.coach, comment="Coach comment")
     CheckInResponseFactory(
@@ -57,6 +59,7 @@ def test_export_has_what_i_wrote_or_can_read_and_nothing_else(client, relationsh
     assert bodies == {"Coachee private", "Coachee shared", "Coach shared"}
     assert data["sessions"][0]["summary"] == "Shared summary"
     assert data["action_items"][0]["text"] == "Do the thing"
+    assert data["scheduled_sessions"][0]["duration_minutes"] == 30
     assert data["checkins"][0]["mine"]["comment"] == "Unshared"
     assert data["checkins"][0]["theirs"]["comment"] == "Coach comment"
     assert data["reflections"][0]["body"] == "Coachee journal"
