@@ -56,6 +56,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     # No choices= here: the list comes from the machine's time zone database, and a
     # migration must not change when that does.
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    # The private calendar feed's key (empty: no feed). Its address is an HMAC of it
+    # (relationships.calendar.feed_token): a new key makes the old address a 404.
+    calendar_feed_key = models.CharField(max_length=64, blank=True, editable=False)
     is_staff = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)

@@ -422,6 +422,14 @@ def profile_update(*, user: User, display_name: str, time_zone: str) -> User:
     return user
 
 
+def calendar_feed_set(*, user: User, on: bool) -> User:
+    """Turn the person's private calendar feed on with a new address (the old one, if
+    any, stops working) or off."""
+    user.calendar_feed_key = secrets.token_hex(32) if on else ""
+    user.save(update_fields=["calendar_feed_key"])
+    return user
+
+
 @transaction.atomic
 def member_set_active(*, membership: Membership, active: bool, by: User) -> Membership:
     """An HR admin can stop someone signing in (and let them back in). They cannot read

@@ -5,6 +5,7 @@ from accounts import views
 urlpatterns = [
     path("profile/", views.profile, name="profile"),
     path("profile/activity/", views.my_activity, name="my_activity"),
+    path("profile/calendar/", views.calendar_feed_settings, name="calendar_feed_settings"),
     path("organisation/audit/", views.organisation_audit, name="organisation_audit"),
     path("invitations/<str:token>/", views.invitation_accept_view, name="invitation_accept"),
     path("organisation/", views.organisation, name="organisation"),

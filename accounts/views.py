@@ -37,6 +37,7 @@ from accounts.services import (
     InvitationError,
     bulk_rows_as_text,
     bulk_rows_from_text,
+    calendar_feed_set,
     invitation_accept,
     invitation_approve,
     invitation_create,
@@ -55,6 +56,7 @@ from config.access import scoped_get_or_404
 from config.forms import apply_validation_error
 from config.prepared import PreparedRead, Row
 from reflections.selectors import due_checkins
+from relationships.calendar import feed_token
 from relationships.selectors import relationship_counts, relationships_for, upcoming_sessions
 
 INVITATION_SESSION_KEY = "invitation_token"
@@ -126,7 +128,30 @@ def profile(request):
             return redirect("profile")
     else:
         form = ProfileForm(initial={"display_name": user.display_name, "time_zone": user.time_zone})
-    return render(request, "accounts/profile.html", {"form": form})
+    feed_url = None
+    if user.calendar_feed_key:
+        feed_url = request.build_absolute_uri(
+            reverse("calendar_feed", args=[user.public_id, feed_token(user)])
+        )
+    return render(request, "accounts/profile.html", {"form": form, "feed_url": feed_url})
+
+
+@require_POST
+def calendar_feed_settings(request):
+    """The private calendar feed: on with a new address (the old one stops working), or
+    off."""
+    action = request.POST.get("feed")
+    if action not in {"on", "off"}:
+        messages.error(request, "Choose whether to turn the calendar feed on or off.")
+        return redirect(reverse("profile") + "#calendar")
+    calendar_feed_set(user=request.user, on=action == "on")
+    messages.success(
+        request,
+        "Your calendar feed has a new address: the old one no longer works."
+        if action == "on"
+        else "Your calendar feed is off: its address no longer works.",
+    )
+    return redirect(reverse("profile") + "#calendar")
 
 
 # --- Sign-up and invitations --------------------------------------------------

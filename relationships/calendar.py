@@ -1,4 +1,5 @@
-"""Scheduled sessions as iCalendar (RFC 5545), for the download of one session.
+"""Scheduled sessions as iCalendar (RFC 5545): the download of one session, and each
+person's private calendar feed.
 
 A calendar is read by assistants, phones and servers Rapport cannot vouch for, so an
 event carries only when the session is, for how long, the other person's name and a link
@@ -8,7 +9,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
-from icalendar import Calendar, Event
+from django.utils.crypto import constant_time_compare, salted_hmac
+from icalendar import Calendar, Event, vRecur
 
 from relationships.models import ScheduledSession
 
@@ -49,3 +51,65 @@ def session_calendar(scheduled: ScheduledSession, *, other_name: str, url: str) 
     return calendar_bytes(
         [session_event(scheduled, other_name=other_name, url=url, now=timezone.now())]
     )
+
+
+# A series' rule, as the series makes its sessions (relationships.services._next_slot):
+# the same time of day in its zone, every week, two weeks or month, a month's 29th to
+# 31st falling back to the month's last day when it has none.
+_FREQUENCY = {
+    ScheduledSession.Cadence.WEEKLY: ("WEEKLY", 1),
+    ScheduledSession.Cadence.FORTNIGHTLY: ("WEEKLY", 2),
+    ScheduledSession.Cadence.MONTHLY: ("MONTHLY", 1),
+}
+
+
+def _rule(scheduled: ScheduledSession) -> vRecur:
+    frequency, interval = _FREQUENCY[scheduled.cadence]
+    rule = {"FREQ": frequency, "INTERVAL": interval}
+    day = scheduled.day_of_month or 0
+    if frequency == "MONTHLY" and day > 28:
+        rule |= {"BYMONTHDAY": list(range(28, day + 1)), "BYSETPOS": -1}
+    return vRecur(rule)
+
+
+def feed_events(upcoming, *, name_of, url_of, now: datetime) -> list:
+    """Each upcoming session as an event; a series' next session as the series' event,
+    repeating by its rule from that session's slot, with the session itself as an
+    exception (RECURRENCE-ID) when it was moved off its slot. `name_of(scheduled)` is the
+    other person's name; `url_of(scheduled)` its page."""
+    events = []
+    for scheduled in upcoming:
+        event = session_event(
+            scheduled, other_name=name_of(scheduled), url=url_of(scheduled), now=now
+        )
+        if scheduled.series is None:
+            events.append(event)
+            continue
+        zone = ZoneInfo(scheduled.time_zone)
+        slot = scheduled.slot_starts_at.astimezone(zone)
+        series = session_event(
+            scheduled, other_name=name_of(scheduled), url=url_of(scheduled), now=now
+        )
+        series["UID"] = f"{scheduled.series}@rapport"
+        del series["DTSTART"], series["DTEND"]
+        series.add("dtstart", slot)
+        series.add("dtend", slot + (scheduled.ends_at - scheduled.starts_at))
+        series.add("rrule", _rule(scheduled))
+        events.append(series)
+        if scheduled.starts_at != scheduled.slot_starts_at:
+            event["UID"] = series["UID"]
+            event.add("recurrence-id", slot)
+            events.append(event)
+    return events
+
+
+def feed_token(user) -> str:
+    """The secret part of the person's feed address: an HMAC (keyed by SECRET_KEY) of
+    their public id and feed key, so the database alone cannot give the address away."""
+    message = f"{user.public_id}:{user.calendar_feed_key}"
+    return salted_hmac("rapport.calendar-feed", message, algorithm="sha256").hexdigest()[:40]
+
+
+def feed_opens(user, token: str) -> bool:
+    """Whether `token` is this person's current feed address (never when it is off)."""
+    return bool(user.calendar_feed_key) and constant_time_compare(feed_token(user), token)

@@ -259,6 +259,9 @@ class ScheduledSession(models.Model):
     cadence = models.CharField(max_length=16, choices=Cadence.choices, default=Cadence.ONCE)
     # The sessions of one series share it.
     series = models.UUIDField(null=True, blank=True)
+    # A monthly series' day of the month, as first scheduled: the 29th to 31st fall on a
+    # shorter month's last day, and come back after it.
+    day_of_month = models.PositiveSmallIntegerField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.SCHEDULED)
     session = models.OneToOneField(
         CoachingSession,

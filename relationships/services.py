@@ -385,6 +385,7 @@ def session_schedule(
         time_zone=zone.key,
         cadence=cadence,
         series=None if cadence == ScheduledSession.Cadence.ONCE else uuid.uuid4(),
+        day_of_month=day.day if cadence == ScheduledSession.Cadence.MONTHLY else None,
         created_by=user,
     )
     _tell_other_party(scheduled, user, "scheduled", site_url=site_url)
@@ -451,7 +452,8 @@ def session_cancel(
 
 def _next_slot(scheduled: ScheduledSession, slot: datetime) -> datetime:
     """The series' slot after `slot`: the same time of day in the series' zone, a week,
-    two weeks or a calendar month later (the 31st becomes the month's last day)."""
+    two weeks or a calendar month later (a monthly series keeps its day of the month, or
+    the month's last day when the month is shorter)."""
     zone = ZoneInfo(scheduled.time_zone)
     local = slot.astimezone(zone)
     days = _CADENCE_DAYS.get(scheduled.cadence)
@@ -460,7 +462,8 @@ def _next_slot(scheduled: ScheduledSession, slot: datetime) -> datetime:
     else:
         year, month = divmod(local.month, 12)
         year, month = local.year + year, month + 1
-        day = date(year, month, min(local.day, calendar.monthrange(year, month)[1]))
+        wanted = scheduled.day_of_month or local.day
+        day = date(year, month, min(wanted, calendar.monthrange(year, month)[1]))
     return _instant(day, local.time().replace(tzinfo=None), zone)
 
 
@@ -484,6 +487,7 @@ def _schedule_next(scheduled: ScheduledSession) -> ScheduledSession | None:
                 time_zone=scheduled.time_zone,
                 cadence=scheduled.cadence,
                 series=scheduled.series,
+                day_of_month=scheduled.day_of_month,
                 created_by=scheduled.created_by,
             )
     except IntegrityError:

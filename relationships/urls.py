@@ -46,6 +46,7 @@ urlpatterns = [
         views.scheduled_calendar,
         name="scheduled_calendar",
     ),
+    path("calendar/<uuid:person>/<str:token>.ics", views.calendar_feed, name="calendar_feed"),
     path("sessions/<uuid:public_id>/", views.session_detail, name="session_detail"),
     path("sessions/<uuid:public_id>/edit/", views.session_edit, name="session_edit"),
     path("notes/<uuid:public_id>/edit/", views.note_edit, name="note_edit"),

@@ -5,6 +5,7 @@ import uuid
 from datetime import datetime
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -17,13 +18,14 @@ from django.utils.translation import get_language
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.models import User
 from config.access import scoped_get_or_404
 from config.forms import apply_validation_error, is_uuid
 from reflections import selectors as checkin_selectors
 from reflections.forms import CadenceForm
 from reflections.models import zone_of
 from relationships import selectors, services
-from relationships.calendar import session_calendar
+from relationships.calendar import calendar_bytes, feed_events, feed_opens, session_calendar
 from relationships.forms import (
     ActionItemEditForm,
     ActionItemForm,
@@ -593,6 +595,34 @@ def scheduled_calendar(request, public_id):
     )
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="rapport-session.ics"'
+    return response
+
+
+@login_not_required  # a calendar app cannot sign in: the address is the key
+@require_GET
+def calendar_feed(request, person, token):
+    """A person's private calendar feed: every upcoming session, times and names only."""
+    user = User.objects.filter(public_id=person, is_active=True).first()
+    if user is None or not feed_opens(user, token):
+        raise Http404("No such calendar.")
+    now = timezone.now()
+    upcoming = (
+        ScheduledSession.objects.visible_to(user)
+        .upcoming(now)
+        .select_related("relationship__coach", "relationship__coachee")
+        .order_by("starts_at", "pk")
+    )
+    events = feed_events(
+        upcoming,
+        name_of=lambda scheduled: scheduled.relationship.other_party_name(user),
+        url_of=lambda scheduled: request.build_absolute_uri(
+            reverse("scheduled_detail", args=[scheduled.public_id])
+        ),
+        now=now,
+    )
+    response = HttpResponse(calendar_bytes(events), content_type="text/calendar; charset=utf-8")
+    response["Cache-Control"] = "private, max-age=0"
+    response["X-Robots-Tag"] = "noindex"
     return response
 
 

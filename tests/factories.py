@@ -2,6 +2,7 @@
 team belongs to the membership's organisation."""
 
 import uuid
+import zoneinfo
 from datetime import timedelta
 
 import factory
@@ -164,6 +165,15 @@ class ScheduledSessionFactory(DjangoModelFactory):
     duration_minutes = 45
     ends_at = factory.LazyAttribute(lambda o: o.starts_at + timedelta(minutes=o.duration_minutes))
     time_zone = "UTC"
+    cadence = ScheduledSession.Cadence.ONCE
+    # As session_schedule sets it: a monthly series' day, in its zone.
+    day_of_month = factory.LazyAttribute(
+        lambda o: (
+            o.starts_at.astimezone(zoneinfo.ZoneInfo(o.time_zone)).day
+            if o.cadence == ScheduledSession.Cadence.MONTHLY
+            else None
+        )
+    )
     created_by = factory.SelfAttribute("relationship.coach")
 
 

@@ -17,6 +17,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.models import Membership
+from accounts.services import calendar_feed_set
+from relationships.calendar import feed_token
 from relationships.models import Note
 from tests.factories import (
     ActionItemFactory,
@@ -87,6 +89,7 @@ def _world() -> World:
     NoteDraftFactory(relationship=relationship, body=f"Draft {NOTE_CANARY}")
     item = ActionItemFactory(relationship=relationship)
     scheduled = ScheduledSessionFactory(relationship=relationship)
+    calendar_feed_set(user=coach, on=True)
     round_ = CheckInRoundFactory(relationship=relationship)
     reflection = ReflectionFactory(author=coach, body=f"Journal {NOTE_CANARY}")
     self_check = IntegrityCheckFactory(author=coach)
@@ -114,6 +117,8 @@ def _world() -> World:
             "note": private_note.public_id,
             "item": item.public_id,
             "scheduled": scheduled.public_id,
+            "person": coach.public_id,
+            "feed_token": feed_token(coach),
             "round": round_.public_id,
             "reflection": reflection.public_id,
             "self_check": self_check.public_id,
@@ -218,6 +223,14 @@ EXPECTED = {
     ),
     "scheduled_cancel": (by_id("scheduled"), {"GET": statuses(405), "POST": parties(302)}),
     "scheduled_calendar": (by_id("scheduled"), {"GET": parties(200), "POST": statuses(405)}),
+    # The author's calendar feed: its address is the key (calendar apps cannot sign in),
+    # so whoever holds it reads times and names, and nothing else (the canaries).
+    "calendar_feed": (
+        lambda ids: {"person": ids["person"], "token": ids["feed_token"]},
+        {"GET": statuses(200, anonymous=200), "POST": statuses(405, anonymous=405)},
+    ),
+    # An empty POST: a message asking to choose, then back to the profile.
+    "calendar_feed_settings": (None, {"GET": statuses(405), "POST": statuses(302)}),
     "session_detail": (by_id("session"), {"GET": parties(200), "POST": statuses(405)}),
     "session_edit": (by_id("session"), {"GET": parties(200), "POST": parties(200)}),
     # The private note: its author edits and deletes it; to anyone else it does not exist.

@@ -11,7 +11,14 @@ from django.utils import timezone
 from django.utils.dateformat import format as format_date
 from playwright.sync_api import Browser, expect
 
-from tests.browser.test_journeys import DESKTOP, PHONE, _person, _sign_in, alex_and_sam
+from tests.browser.test_journeys import (
+    DESKTOP,
+    PHONE,
+    _open_nav,
+    _person,
+    _sign_in,
+    alex_and_sam,
+)
 from tests.factories import TEST_PASSWORD, RelationshipFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -65,4 +72,18 @@ def test_alex_schedules_a_series_moves_one_and_sam_takes_it_into_his_calendar(
     # Sam may not move it: Alex schedules their sessions.
     expect(sam_sees.page.get_by_role("button", name="Move it")).to_have_count(0)
     sam_sees.look("sams-view")
+
+    # Sam subscribes to his private feed: the series, from a client that is not signed in.
+    _open_nav(sam_sees, "Account")
+    sam_sees.page.get_by_role("button", name="Turn the calendar feed on").click()
+    address = sam_sees.page.get_by_label("Your private address").input_value()
+    sam_sees.look("calendar-feed")
+    calendar_app = browser.new_context()
+    feed = icalendar.Calendar.from_ical(calendar_app.request.get(address).body())
+    calendar_app.close()
+    # The weekly series, and the session Alex moved as its exception.
+    series, moved_one = feed.walk("VEVENT")
+    assert series["RRULE"].to_ical() == b"FREQ=WEEKLY;INTERVAL=1"
+    assert moved_one.decoded("DTSTART").date() == moved and "RECURRENCE-ID" in moved_one
+    assert str(series["SUMMARY"]) == "Coaching session with Alex Coach"
     assert not sam_sees.problems, "\n".join(sam_sees.problems)
