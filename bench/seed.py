@@ -223,6 +223,7 @@ def seed(scale: Scale, *, progress: bool = True, today: date | None = None) -> S
             "is_superuser",
             "is_active",
             "date_joined",
+            "calendar_feed_key",
         ],
         [
             (
@@ -236,6 +237,7 @@ def seed(scale: Scale, *, progress: bool = True, today: date | None = None) -> S
                 False,
                 True,
                 joined,
+                "",
             )
             for n, (uid, email) in enumerate(zip(user_ids, emails, strict=True))
         ],

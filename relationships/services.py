@@ -297,14 +297,25 @@ _CADENCE_DAYS = {
 }
 
 
-def _may_schedule(relationship: CoachingRelationship, user: User) -> None:
-    role = _require_party(relationship, user)
-    _require_writable(relationship)
-    if role == "coachee" and not relationship.coachee_schedules:
-        raise ValidationError(
+def schedule_refusal(relationship: CoachingRelationship, user: User) -> str | None:
+    """Why this party cannot schedule, move or cancel the relationship's sessions, or
+    None if they can: the coach can while the pair works together, the coachee too if
+    the coach allows it."""
+    if not relationship.is_writable:
+        return READ_ONLY_MESSAGE if relationship.status == Status.ENDED else NOT_STARTED_MESSAGE
+    if relationship.role_of(user) == "coachee" and not relationship.coachee_schedules:
+        return (
             f"{relationship.coach.name} schedules your sessions: ask them to, or to let you "
             "schedule them too."
         )
+    return None
+
+
+def _may_schedule(relationship: CoachingRelationship, user: User) -> None:
+    _require_party(relationship, user)
+    refusal = schedule_refusal(relationship, user)
+    if refusal:
+        raise ValidationError(refusal)
 
 
 def _instant(day: date, start: time, zone: ZoneInfo) -> datetime:

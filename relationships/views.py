@@ -358,7 +358,7 @@ def relationship_detail(request, public_id):
         viewer=request.user,
         relationship=relationship,
     )
-    context["may_schedule"] = _may_schedule_message(relationship, request.user) is None
+    context["may_schedule"] = services.schedule_refusal(relationship, request.user) is None
     context["next_session"] = _next_session(relationship)
     _with_session_labels(context["sessions"])
     # What is due now goes first on the page, above the history.
@@ -424,18 +424,6 @@ def _scheduled(request, public_id) -> ScheduledSession:
     )
 
 
-def _may_schedule_message(relationship, user) -> str | None:
-    """Why this person cannot schedule this relationship's sessions, or None."""
-    if not relationship.is_writable:
-        return services.READ_ONLY_MESSAGE
-    if relationship.role_of(user) == "coachee" and not relationship.coachee_schedules:
-        return (
-            f"{relationship.coach.name} schedules your sessions: ask them to, or to let you "
-            "schedule them too."
-        )
-    return None
-
-
 def _time_zone_name(user) -> str:
     return zone_of(user).key
 
@@ -443,7 +431,7 @@ def _time_zone_name(user) -> str:
 @require_http_methods(["GET", "POST"])
 def session_schedule(request, public_id):
     relationship = _relationship(request, public_id)
-    refusal = _may_schedule_message(relationship, request.user)
+    refusal = services.schedule_refusal(relationship, request.user)
     if refusal:
         messages.error(request, refusal)
         return redirect("relationship_detail", public_id=relationship.public_id)
@@ -476,7 +464,7 @@ def session_schedule(request, public_id):
     )
 
 
-def _scheduled_context(request, scheduled, *, move_form=None, status=200):
+def _scheduled_context(request, scheduled, *, move_form=None):
     relationship = scheduled.relationship
     zone = zone_of(request.user)
     start, end = scheduled.starts_at.astimezone(zone), scheduled.ends_at.astimezone(zone)
@@ -497,7 +485,7 @@ def _scheduled_context(request, scheduled, *, move_form=None, status=200):
         "other_name": relationship.other_party_name(request.user),
         "when": f"{format_date(start, 'l j F Y')}, {start:%H:%M}–{end:%H:%M}",
         "time_zone": zone.key,
-        "may_schedule": _may_schedule_message(relationship, request.user) is None,
+        "may_schedule": services.schedule_refusal(relationship, request.user) is None,
         "started": scheduled.starts_at <= timezone.now(),
         "move_form": move_form,
     }
@@ -514,7 +502,7 @@ def scheduled_detail(request, public_id):
 @require_POST
 def scheduled_move(request, public_id):
     scheduled = _scheduled(request, public_id)
-    refusal = _may_schedule_message(scheduled.relationship, request.user)
+    refusal = services.schedule_refusal(scheduled.relationship, request.user)
     if refusal:
         messages.error(request, refusal)
         return redirect("scheduled_detail", public_id=scheduled.public_id)
@@ -561,7 +549,7 @@ def scheduled_move(request, public_id):
 def scheduled_cancel(request, public_id):
     scheduled = _scheduled(request, public_id)
     relationship = scheduled.relationship
-    refusal = _may_schedule_message(relationship, request.user)
+    refusal = services.schedule_refusal(relationship, request.user)
     if refusal:
         messages.error(request, refusal)
         return redirect("scheduled_detail", public_id=scheduled.public_id)
