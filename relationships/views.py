@@ -3,13 +3,15 @@ the use case to services.py and renders one page or one of its partials."""
 
 import uuid
 from datetime import datetime
+from functools import lru_cache
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.dateformat import format as format_date
@@ -360,6 +362,7 @@ def relationship_detail(request, public_id):
     )
     context["may_schedule"] = services.schedule_refusal(relationship, request.user) is None
     context["next_session"] = _next_session(relationship)
+    context["links"] = _page_links(relationship)
     _with_session_labels(context["sessions"])
     # What is due now goes first on the page, above the history.
     context["overdue_items"] = [
@@ -706,6 +709,33 @@ def session_create(request, public_id):
     context = _session_form_context(request, relationship, form)
     context["scheduled"] = scheduled
     return render(request, "relationships/session_form.html", context)
+
+
+# The relationship page's links to its own actions, found once per process with a stand-in
+# id and given each page's (a `url()` in the template cost ~20 µs a use, and the page has a
+# dozen; issue 15).
+_PAGE_LINKS = (
+    "relationship_detail",
+    "relationship_respond",
+    "relationship_transition",
+    "session_create",
+    "session_schedule",
+    "schedule_permission",
+    "prompt_dismiss",
+    "checkin_cadence",
+    "relationship_trend",
+)
+
+
+@lru_cache(maxsize=16)
+def _page_link_patterns(script_prefix: str, urlconf: str) -> dict[str, str]:
+    return {name: reverse(name, args=[_ANY_ID], urlconf=urlconf) for name in _PAGE_LINKS}
+
+
+def _page_links(relationship) -> dict[str, str]:
+    patterns = _page_link_patterns(get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
+    public_id = str(relationship.public_id)
+    return {name: link.replace(_ANY_ID, public_id) for name, link in patterns.items()}
 
 
 def _next_session(relationship) -> dict | None:
