@@ -113,7 +113,9 @@ def home(request):
     context["has_mfa"] = bool(_authenticator_of(person=request.user))
     if membership is not None:
         context.update(relationships_for(request.user))
-        context["upcoming"] = upcoming_sessions(request.user, timezone.now())
+        context["upcoming"] = upcoming_sessions(
+            request.user, timezone.now(), [*context["i_coach"], *context["coaching_me"]]
+        )
     return render(request, "accounts/home.html", context)
 
 

@@ -227,11 +227,13 @@ def action_items_owed(user) -> list:
 
 
 def _upcoming_query(person, moment):
-    """The person's scheduled sessions still to come (or under way), soonest first."""
+    """The person's scheduled sessions still to come (or under way), soonest first: what
+    home's list shows of them. Their relationships are the ones home has read already
+    (upcoming_sessions)."""
     return (
         ScheduledSession.objects.visible_to(person)
         .upcoming(moment)
-        .select_related("relationship__coach", "relationship__coachee")
+        .only("public_id", "relationship", "starts_at", "duration_minutes", "series", "cadence")
         .order_by("starts_at", "pk")
     )
 
@@ -244,9 +246,20 @@ _upcoming = PreparedRead(
 )
 
 
-def upcoming_sessions(user, now) -> list:
-    """Home's first list: the next few sessions across the person's relationships."""
-    return _upcoming(person=user, moment=now) if user.is_authenticated else []
+def upcoming_sessions(user, now, relationships=()) -> list:
+    """Home's first list: the next few sessions across the person's relationships, each
+    given its relationship from `relationships` (with both people) when it is there,
+    rather than joining them all again."""
+    if not user.is_authenticated:
+        return []
+    upcoming = _upcoming(person=user, moment=now)
+    by_id = {relationship.pk: relationship for relationship in relationships}
+    for scheduled in upcoming:
+        if scheduled.relationship_id in by_id:
+            ScheduledSession.relationship.field.set_cached_value(
+                scheduled, by_id[scheduled.relationship_id]
+            )
+    return upcoming
 
 
 def relationship_upcoming(relationship: CoachingRelationship, user, now) -> list:

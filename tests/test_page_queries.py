@@ -18,6 +18,7 @@ from tests.factories import (
     NoteFactory,
     ReflectionFactory,
     RelationshipFactory,
+    ScheduledSessionFactory,
     SessionFactory,
     TeamFactory,
 )
@@ -71,7 +72,17 @@ class History:
             other = MembershipFactory(
                 organisation=organisation, team=TeamFactory(organisation=organisation)
             ).user
-            RelationshipFactory(organisation=organisation, coach=relationship.coach, coachee=other)
+            other_pair = RelationshipFactory(
+                organisation=organisation, coach=relationship.coach, coachee=other
+            )
+            # Home's next sessions come from several relationships, and the page's next one.
+            ScheduledSessionFactory(
+                relationship=other_pair, starts_at=timezone.now() + timedelta(days=self.units)
+            )
+            ScheduledSessionFactory(
+                relationship=relationship,
+                starts_at=timezone.now() + timedelta(days=self.units, hours=1),
+            )
         # Answers from past months, so HR's dashboard (closed months only) shows them.
         CheckInResponse.objects.filter(round__relationship=relationship).update(
             submitted_at=timezone.now() - timedelta(days=40)
