@@ -3,6 +3,7 @@
 import uuid
 from dataclasses import dataclass
 
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Window
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -32,9 +33,18 @@ class FollowThrough:
 def follow_through(items) -> FollowThrough:
     """Of the coach's items that came due (due today or earlier), how many were done by
     their due date."""
+    return _follow_through((i.owner, i.due_on, i.done_at) for i in items)
+
+
+def _follow_through(facts) -> FollowThrough:
+    """follow_through from each item's (owner, due_on, done_at)."""
     today = timezone.localdate()
-    due = [i for i in items if i.owner == ActionItem.Owner.COACH and i.due_on and i.due_on <= today]
-    on_time = [i for i in due if i.done_at and timezone.localdate(i.done_at) <= i.due_on]
+    due = [
+        (due_on, done_at)
+        for owner, due_on, done_at in facts
+        if owner == ActionItem.Owner.COACH and due_on and due_on <= today
+    ]
+    on_time = [1 for due_on, done_at in due if done_at and timezone.localdate(done_at) <= due_on]
     return FollowThrough(due=len(due), on_time=len(on_time))
 
 
@@ -147,21 +157,47 @@ def _items_query(person, relationship):
     return ActionItem.objects.visible_to(person).filter(relationship=relationship)
 
 
+# What the relationship page shows of an item (jinja2/relationships/actions.html and
+# follow_through), not created_at, created_by or client_token: parsing those for every item
+# of a long history cost more than the rest of the row.
+_PAGE_ITEM_COLUMNS = (
+    "id",
+    "public_id",
+    "relationship_id",
+    "session_id",
+    "owner",
+    "text_ciphertext",
+    "due_on",
+    "done_at",
+    "changed_by_id",
+    "changed_fields",
+)
+_OWNER, _DUE_ON, _DONE_AT = (_PAGE_ITEM_COLUMNS.index(c) for c in ("owner", "due_on", "done_at"))
+
+
 def _page_items_query(person, relationship):
-    # What the relationship page shows of an item (jinja2/relationships/actions.html and
-    # follow_through), not created_at, created_by or client_token: parsing those for
-    # every item of a long history cost more than the rest of the row.
-    return _items_query(person, relationship).only(
-        "public_id",
-        "relationship",
-        "session",
-        "owner",
-        "text_ciphertext",
-        "due_on",
-        "done_at",
-        "changed_by",
-        "changed_fields",
-    )
+    """Every item of the relationship as a plain row (_PAGE_ITEM_COLUMNS): the page counts
+    the coach's follow-through over all of them and shows some (page_action_items)."""
+    return _items_query(person, relationship).values_list(*_PAGE_ITEM_COLUMNS)
+
+
+def page_action_items(rows, *, recent: int | None) -> dict:
+    """action_items() from _page_items' rows: a model instance only for the items shown
+    (the open ones and the latest `recent` done), not for every item of two years."""
+    done = sorted((row for row in rows if row[_DONE_AT] is not None), key=lambda r: r[_DONE_AT])
+    shown_done = done if recent is None else done[max(len(done) - recent, 0) :]
+
+    def item(row):
+        return ActionItem.from_db(DEFAULT_DB_ALIAS, _PAGE_ITEM_COLUMNS, row)
+
+    return {
+        "open_items": [item(row) for row in rows if row[_DONE_AT] is None],
+        "done_items": [item(row) for row in shown_done],
+        "done_total": len(done),
+        "follow_through": _follow_through(
+            (row[_OWNER], row[_DUE_ON], row[_DONE_AT]) for row in rows
+        ),
+    }
 
 
 def _notes_query(person, relationship):
@@ -376,7 +412,7 @@ def relationship_page(relationship: CoachingRelationship, user, *, recent: int |
     return {
         "sessions": sessions,
         "session_total": session_total,
-        **action_items(items, recent=recent),
+        **page_action_items(items, recent=recent),
         "notes": with_authors(notes, relationship),
         "note_total": note_total,
         "drafts": drafts,
