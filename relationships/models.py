@@ -298,10 +298,6 @@ class ScheduledSession(models.Model):
     def __str__(self):
         return f"Scheduled session {self.public_id}"
 
-    @property
-    def is_upcoming(self) -> bool:
-        return self.status == self.Status.SCHEDULED and self.ends_at > timezone.now()
-
 
 class NoteQuerySet(models.QuerySet):
     def visible_to(self, user):

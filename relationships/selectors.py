@@ -298,18 +298,6 @@ def upcoming_sessions(user, now, relationships=()) -> list:
     return upcoming
 
 
-def relationship_upcoming(relationship: CoachingRelationship, user, now) -> list:
-    """The relationship's scheduled sessions still to come, soonest first."""
-    if not user.is_authenticated:
-        return []
-    return list(
-        ScheduledSession.objects.visible_to(user)
-        .upcoming(now)
-        .filter(relationship=relationship)
-        .order_by("starts_at", "pk")[:UPCOMING_SHOWN]
-    )
-
-
 class _PublicId:
     """A public id (a UUID from the URL) as a prepared read's value (config.prepared's
     kinds): its parameter is what the UUID field sends the database."""
