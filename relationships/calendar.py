@@ -6,6 +6,7 @@ event carries only when the session is, for how long, the other person's name an
 back: never an agenda, a note, a talking point or the session's focus."""
 
 from datetime import datetime
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
@@ -79,17 +80,14 @@ def feed_events(upcoming, *, name_of, url_of, now: datetime) -> list:
     other person's name; `url_of(scheduled)` its page."""
     events = []
     for scheduled in upcoming:
-        event = session_event(
-            scheduled, other_name=name_of(scheduled), url=url_of(scheduled), now=now
+        event = partial(
+            session_event, scheduled, other_name=name_of(scheduled), url=url_of(scheduled), now=now
         )
         if scheduled.series is None:
-            events.append(event)
+            events.append(event())
             continue
-        zone = ZoneInfo(scheduled.time_zone)
-        slot = scheduled.slot_starts_at.astimezone(zone)
-        series = session_event(
-            scheduled, other_name=name_of(scheduled), url=url_of(scheduled), now=now
-        )
+        slot = scheduled.slot_starts_at.astimezone(ZoneInfo(scheduled.time_zone))
+        series = event()
         series["UID"] = f"{scheduled.series}@rapport"
         del series["DTSTART"], series["DTEND"]
         series.add("dtstart", slot)
@@ -97,9 +95,10 @@ def feed_events(upcoming, *, name_of, url_of, now: datetime) -> list:
         series.add("rrule", _rule(scheduled))
         events.append(series)
         if scheduled.starts_at != scheduled.slot_starts_at:
-            event["UID"] = series["UID"]
-            event.add("recurrence-id", slot)
-            events.append(event)
+            moved = event()
+            moved["UID"] = series["UID"]
+            moved.add("recurrence-id", slot)
+            events.append(moved)
     return events
 
 
