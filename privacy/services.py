@@ -36,6 +36,7 @@ from relationships.models import (
     Note,
     NoteDraft,
     ScheduledSession,
+    TalkingPoint,
 )
 
 
@@ -133,6 +134,21 @@ def data_export(user: User) -> dict:
             }
             for a in ActionItem.objects.visible_to(user).select_related("relationship")
         ],
+        "talking_points": [
+            {
+                "relationship": str(p.relationship.public_id),
+                "session_starts_at": p.scheduled.starts_at.isoformat() if p.scheduled else None,
+                "written_by": "me"
+                if p.author_id == user.pk
+                else p.relationship.other_party_name(user),
+                "visibility": p.visibility,
+                "text": p.text,
+                "discussed_at": p.discussed_at.isoformat() if p.discussed_at else None,
+            }
+            for p in TalkingPoint.objects.visible_to(user)
+            .select_related("relationship__coach", "relationship__coachee", "scheduled")
+            .order_by("created_at")
+        ],
         "scheduled_sessions": [
             {
                 "relationship": str(s.relationship.public_id),
@@ -184,6 +200,7 @@ def account_delete(*, user: User) -> None:
     organisation = membership.organisation if membership else None
     Note.objects.filter(author=user).delete()
     NoteDraft.objects.filter(author=user).delete()
+    TalkingPoint.objects.filter(author=user).delete()
     Reflection.objects.filter(author=user).delete()
     IntegrityCheck.objects.filter(author=user).delete()
     JournalSettings.objects.filter(author=user).delete()

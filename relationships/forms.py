@@ -156,6 +156,25 @@ class NoteForm(forms.Form):
         self.fields["visibility"].choices = visibility_choices(other_party_name)
 
 
+class TalkingPointForm(forms.Form):
+    text = forms.CharField(label="Talking point", max_length=500)
+    visibility = forms.ChoiceField(
+        choices=Note.Visibility.choices,
+        # Shared by default: an agenda is for both people; private is a reminder to oneself.
+        initial=Note.Visibility.SHARED,
+        widget=forms.RadioSelect,
+        label="Who sees it",
+    )
+    client_token = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
+
+    def __init__(self, *args, other_party_name: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["visibility"].choices = [
+            (Note.Visibility.SHARED, f"Shared — on {other_party_name}'s agenda too"),
+            (Note.Visibility.PRIVATE, "Private — a reminder only you see"),
+        ]
+
+
 class NoteEditForm(NoteForm):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 

@@ -464,3 +464,69 @@ class ActionItem(models.Model):
 
     # What an edit may change (ActionItem.changed_fields lists them, in this order).
     EDITABLE = ("text", "owner", "due_on")
+
+
+class TalkingPointQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """As for notes: a private talking point is its author's alone; a shared one is
+        also on the other party's agenda."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(
+            party_to_started(user), Q(author=user) | Q(visibility=TalkingPoint.Visibility.SHARED)
+        )
+
+
+class TalkingPoint(models.Model):
+    """A point for the agenda of a scheduled session, added by either person during the
+    week. Not discussed when the session is held (or cancelled), it moves to the next
+    one; with no next one yet it waits (`scheduled` empty) for the next to be scheduled."""
+
+    Visibility = Note.Visibility
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    relationship = models.ForeignKey(
+        CoachingRelationship, on_delete=models.CASCADE, related_name="talking_points"
+    )
+    scheduled = models.ForeignKey(
+        ScheduledSession,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="talking_points",
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="talking_points"
+    )
+    visibility = models.CharField(
+        max_length=8, choices=Visibility.choices, default=Visibility.SHARED
+    )
+    text_ciphertext = models.TextField(editable=False)
+    # Bound like a note's body: moved to another author, relationship or visibility by a
+    # database edit, it is undecryptable rather than disclosed.
+    text = EncryptedText("text_ciphertext", bind=("author_id", "relationship_id", "visibility"))
+    # The agenda's order, which both people set; new points go last.
+    position = models.IntegerField(default=0)
+    discussed_at = models.DateTimeField(null=True, blank=True)
+    # The day of the session it was carried from ("carried from 3 Dec"), if it was.
+    carried_from = models.DateField(null=True, blank=True)
+    client_token = models.UUIDField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TalkingPointQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position", "created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["author", "client_token"], name="talking_point_submitted_once"
+            )
+        ]
+        indexes = [models.Index(fields=["scheduled", "position"])]
+
+    def __str__(self):
+        return f"Talking point {self.public_id}"
+
+    @property
+    def is_private(self) -> bool:
+        return self.visibility == self.Visibility.PRIVATE

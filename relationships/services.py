@@ -28,6 +28,7 @@ from relationships.models import (
     Note,
     NoteDraft,
     ScheduledSession,
+    TalkingPoint,
 )
 
 Status = CoachingRelationship.Status
@@ -399,6 +400,10 @@ def session_schedule(
         day_of_month=day.day if cadence == ScheduledSession.Cadence.MONTHLY else None,
         created_by=user,
     )
+    # Points left over from a session held or cancelled with none after it.
+    TalkingPoint.objects.filter(
+        relationship=relationship, scheduled__isnull=True, discussed_at__isnull=True
+    ).update(scheduled=scheduled)
     _tell_other_party(scheduled, user, "scheduled", site_url=site_url)
     return scheduled
 
@@ -457,6 +462,7 @@ def session_cancel(
     series_too = whole_series and scheduled.series is not None
     if scheduled.series is not None and not series_too:
         _schedule_next(scheduled)
+    _carry_talking_points(scheduled)
     _tell_other_party(scheduled, user, "cancelled", site_url=site_url, series_too=series_too)
     return scheduled
 
@@ -517,6 +523,36 @@ def _mark_held(scheduled: ScheduledSession, session: CoachingSession | None) -> 
         ).update(session=session)
     if was_scheduled:
         _schedule_next(scheduled)
+        _carry_talking_points(scheduled)
+
+
+def _carry_talking_points(scheduled: ScheduledSession) -> None:
+    """The points not discussed at a session held or cancelled move to the relationship's
+    next scheduled session, first on its agenda and labelled with the day they were
+    first meant for; private ones stay their author's. With no next session yet they
+    wait for one (session_schedule picks them up)."""
+    left = TalkingPoint.objects.filter(scheduled=scheduled, discussed_at__isnull=True)
+    if not left.exists():
+        return
+    target = (
+        ScheduledSession.objects.filter(
+            relationship_id=scheduled.relationship_id, status=ScheduledSession.Status.SCHEDULED
+        )
+        .exclude(pk=scheduled.pk)
+        .order_by("starts_at", "pk")
+        .first()
+    )
+    day = scheduled.starts_at.astimezone(ZoneInfo(scheduled.time_zone)).date()
+    left.filter(carried_from__isnull=True).update(carried_from=day)
+    moved = list(left.values_list("pk", flat=True))
+    TalkingPoint.objects.filter(pk__in=moved).update(scheduled=target)
+    if target is not None:
+        agenda = sorted(
+            target.talking_points.all(), key=lambda point: (point.pk not in moved, point.position)
+        )
+        for position, point in enumerate(agenda):
+            point.position = position
+        TalkingPoint.objects.bulk_update(agenda, ["position"])
 
 
 def scheduled_sessions_roll(now: datetime | None = None) -> int:
@@ -535,6 +571,7 @@ def scheduled_sessions_roll(now: datetime | None = None) -> int:
             ).update(status=ScheduledSession.Status.HELD, updated_at=now):
                 rolled += 1
                 _schedule_next(scheduled)
+                _carry_talking_points(scheduled)
     return rolled
 
 
@@ -548,6 +585,111 @@ def relationship_schedulers(
     relationship.coachee_schedules = coachee_schedules
     relationship.save(update_fields=["coachee_schedules"])
     return relationship
+
+
+# --- The agenda: talking points ----------------------------------------------------
+
+MAX_TALKING_POINT_LENGTH = 500
+AGENDA_CLOSED_MESSAGE = (
+    "This session was held or cancelled, so its agenda is closed: "
+    "points not discussed moved to the next one."
+)
+
+
+def _open_agenda(scheduled: ScheduledSession) -> ScheduledSession:
+    """The scheduled session, locked while its agenda changes (two people reordering
+    at once each move what they saw), if its agenda is still open."""
+    locked = ScheduledSession.objects.select_for_update().filter(pk=scheduled.pk).first()
+    if locked is None or locked.status != ScheduledSession.Status.SCHEDULED:
+        raise ValidationError(AGENDA_CLOSED_MESSAGE)
+    return locked
+
+
+@transaction.atomic
+def talking_point_add(
+    *,
+    scheduled: ScheduledSession,
+    user: User,
+    text: str,
+    visibility: str,
+    client_token: uuid.UUID | None = None,
+    site_url: str = "",
+) -> TalkingPoint:
+    """Either person adds a point to the agenda of a session still to come: shared (on
+    both agendas) or private (a reminder only its author sees)."""
+    relationship = scheduled.relationship
+    _require_party(relationship, user)
+    _require_writable(relationship)
+    same_form = TalkingPoint.objects.filter(author=user, client_token=client_token)
+    if client_token is not None and (existing := same_form.first()) is not None:
+        return existing  # the same form, sent twice
+    _open_agenda(scheduled)
+    text = text.strip()
+    if not text:
+        raise ValidationError({"text": "Write the point you want to talk about."})
+    if len(text) > MAX_TALKING_POINT_LENGTH:
+        raise ValidationError(
+            {"text": f"Keep a talking point under {MAX_TALKING_POINT_LENGTH} characters."}
+        )
+    last = TalkingPoint.objects.filter(scheduled=scheduled).order_by("-position").first()
+    point = TalkingPoint(
+        relationship=relationship,
+        scheduled=scheduled,
+        author=user,
+        visibility=visibility,
+        position=last.position + 1 if last else 0,
+        client_token=client_token,
+    )
+    point.text = text
+    point.full_clean()
+    return save_once(point, same_form)
+
+
+def _require_agenda_change(point: TalkingPoint, user: User) -> None:
+    _require_party(point.relationship, user)
+    _require_writable(point.relationship)
+    if point.is_private and point.author_id != user.pk:
+        raise PermissionError("A private talking point is its author's alone.")
+    if point.scheduled is None:
+        raise ValidationError(AGENDA_CLOSED_MESSAGE)
+    _open_agenda(point.scheduled)
+
+
+@transaction.atomic
+def talking_point_set_discussed(*, point: TalkingPoint, user: User, discussed: bool) -> None:
+    """Either person ticks a shared point off (or back on); a private one, its author."""
+    _require_agenda_change(point, user)
+    TalkingPoint.objects.filter(pk=point.pk).update(
+        discussed_at=timezone.now() if discussed else None
+    )
+
+
+@transaction.atomic
+def talking_point_move(*, point: TalkingPoint, user: User, up: bool) -> None:
+    """Move a point above (or below) the next point the person sees: the other person's
+    private points keep their places among the rest."""
+    _require_agenda_change(point, user)
+    agenda = list(TalkingPoint.objects.filter(scheduled_id=point.scheduled_id))
+    seen = [p for p in agenda if not p.is_private or p.author_id == user.pk]
+    index = next(i for i, p in enumerate(seen) if p.pk == point.pk)
+    neighbour_index = index - 1 if up else index + 1
+    if not 0 <= neighbour_index < len(seen):
+        return  # already first (or last)
+    neighbour = seen[neighbour_index]
+    agenda = [p for p in agenda if p.pk != point.pk]
+    at = next(i for i, p in enumerate(agenda) if p.pk == neighbour.pk)
+    agenda.insert(at if up else at + 1, point)
+    for position, each in enumerate(agenda):
+        each.position = position
+    TalkingPoint.objects.bulk_update(agenda, ["position"])
+
+
+@transaction.atomic
+def talking_point_delete(*, point: TalkingPoint, user: User) -> None:
+    if point.author_id != user.pk:
+        raise PermissionError("Only the person who added a talking point removes it.")
+    _require_writable(point.relationship)
+    point.delete()
 
 
 # --- Sessions -------------------------------------------------------------------

@@ -46,6 +46,20 @@ urlpatterns = [
         views.scheduled_calendar,
         name="scheduled_calendar",
     ),
+    path(
+        "scheduled/<uuid:public_id>/points/",
+        views.talking_point_add,
+        name="talking_point_add",
+    ),
+    path(
+        "points/<uuid:public_id>/discussed/",
+        views.talking_point_discussed,
+        name="talking_point_discussed",
+    ),
+    path("points/<uuid:public_id>/move/", views.talking_point_move, name="talking_point_move"),
+    path(
+        "points/<uuid:public_id>/delete/", views.talking_point_delete, name="talking_point_delete"
+    ),
     path("calendar/<uuid:person>/<str:token>.ics", views.calendar_feed, name="calendar_feed"),
     path("sessions/<uuid:public_id>/", views.session_detail, name="session_detail"),
     path("sessions/<uuid:public_id>/edit/", views.session_edit, name="session_edit"),

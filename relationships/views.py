@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
+from django.db.models import F
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import get_script_prefix, get_urlconf, reverse
@@ -39,6 +40,7 @@ from relationships.forms import (
     ScheduleForm,
     SessionEditForm,
     SessionForm,
+    TalkingPointForm,
     action_item_form_html,
 )
 from relationships.models import (
@@ -48,8 +50,14 @@ from relationships.models import (
     Note,
     NoteDraft,
     ScheduledSession,
+    TalkingPoint,
 )
-from relationships.prompts import COACH_PRIVATE_PROMPTS, agenda_for, is_template_agenda
+from relationships.prompts import (
+    AGENDA_PROMPTS,
+    COACH_PRIVATE_PROMPTS,
+    agenda_for,
+    is_template_agenda,
+)
 
 DETAIL = "relationships/relationship_detail.html"
 SESSION_DETAIL = "relationships/session_detail.html"
@@ -467,7 +475,7 @@ def session_schedule(request, public_id):
     )
 
 
-def _scheduled_context(request, scheduled, *, move_form=None):
+def _scheduled_context(request, scheduled, *, move_form=None, point_form=None):
     relationship = scheduled.relationship
     zone = zone_of(request.user)
     start, end = scheduled.starts_at.astimezone(zone), scheduled.ends_at.astimezone(zone)
@@ -491,7 +499,152 @@ def _scheduled_context(request, scheduled, *, move_form=None):
         "may_schedule": services.schedule_refusal(relationship, request.user) is None,
         "started": scheduled.starts_at <= timezone.now(),
         "move_form": move_form,
+        **_agenda_context(request, scheduled, point_form=point_form),
     }
+
+
+# The focus prompts, offered on an agenda as optional suggestions.
+_SUGGESTIONS = [
+    (CoachingSession.Focus(focus).label, prompts)
+    for focus, prompts in AGENDA_PROMPTS.items()
+    if prompts
+]
+
+
+def _agenda_context(request, scheduled, *, point_form=None):
+    """The agenda region of a scheduled session's page: its talking points the person may
+    see (shared ones, and their own private ones), the relationship's open action items,
+    and the focus prompts as suggestions."""
+    user, relationship = request.user, scheduled.relationship
+    months = _month_names()[0]
+    points = list(TalkingPoint.objects.visible_to(user).filter(scheduled=scheduled))
+    other_name = relationship.other_party_name(user)
+    for point in points:
+        point.author_label = "You" if point.author_id == user.pk else other_name
+        point.carried_label = _day(point.carried_from, months) if point.carried_from else ""
+    agenda_open = scheduled.status == ScheduledSession.Status.SCHEDULED and relationship.is_writable
+    items = []
+    if scheduled.status == ScheduledSession.Status.SCHEDULED:
+        items = list(
+            ActionItem.objects.visible_to(user)
+            .filter(relationship=relationship, done_at__isnull=True)
+            .order_by(F("due_on").asc(nulls_last=True), "created_at")
+        )
+        _with_labels(items=items, viewer=user, relationship=relationship)
+        for item in items:
+            item.owner_label = _owner_name(relationship, item.owner, user)
+    if point_form is None and agenda_open:
+        point_form = TalkingPointForm(other_party_name=other_name)
+    return {
+        "points": points,
+        "agenda_open": agenda_open,
+        "point_form": point_form,
+        "agenda_items": items,
+        "suggestions": _SUGGESTIONS if agenda_open else [],
+        "new_token": uuid.uuid4,
+    }
+
+
+def _agenda_response(request, scheduled, *, point_form=None, status=200):
+    """After a change to the agenda: its region for htmx, else back to the page."""
+    if not request.htmx:
+        return redirect(reverse("scheduled_detail", args=[scheduled.public_id]) + "#agenda")
+    return _render(
+        request,
+        "relationships/scheduled_detail.html",
+        _scheduled_context(request, scheduled, point_form=point_form),
+        partial="agenda",
+        status=status,
+    )
+
+
+def _point(request, public_id, *, own=False) -> TalkingPoint:
+    points = TalkingPoint.objects.visible_to(request.user).select_related(
+        "scheduled__relationship__coach", "scheduled__relationship__coachee", "relationship"
+    )
+    if own:
+        points = points.filter(author=request.user)
+    return scoped_get_or_404(request, points, public_id=public_id)
+
+
+@require_POST
+@sensitive_post_parameters()
+def talking_point_add(request, public_id):
+    scheduled = _scheduled(request, public_id)
+    form = TalkingPointForm(
+        request.POST, other_party_name=scheduled.relationship.other_party_name(request.user)
+    )
+    if form.is_valid():
+        try:
+            services.talking_point_add(
+                scheduled=scheduled,
+                user=request.user,
+                site_url=request.build_absolute_uri("/"),
+                **form.cleaned_data,
+            )
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(request, "Added to the agenda.")
+            return _agenda_response(request, scheduled)
+    if not request.htmx:
+        messages.error(
+            request,
+            "The talking point wasn't added: "
+            + " ".join(e for errors in form.errors.values() for e in errors),
+        )
+    return _agenda_response(request, scheduled, point_form=form)
+
+
+def _agenda_change(request, point, change, done_message) -> HttpResponse:
+    try:
+        change()
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+    else:
+        if done_message:
+            messages.success(request, done_message)
+    scheduled = point.scheduled
+    if scheduled is None:  # carried off an agenda that was closed meanwhile
+        return redirect("relationship_detail", public_id=point.relationship.public_id)
+    return _agenda_response(request, scheduled)
+
+
+@require_POST
+def talking_point_discussed(request, public_id):
+    point = _point(request, public_id)
+    discussed = request.POST.get("discussed") == "1"
+    return _agenda_change(
+        request,
+        point,
+        lambda: services.talking_point_set_discussed(
+            point=point, user=request.user, discussed=discussed
+        ),
+        "Marked discussed." if discussed else "Marked not discussed yet.",
+    )
+
+
+@require_POST
+def talking_point_move(request, public_id):
+    point = _point(request, public_id)
+    up = request.POST.get("direction") != "down"
+    return _agenda_change(
+        request,
+        point,
+        lambda: services.talking_point_move(point=point, user=request.user, up=up),
+        "",
+    )
+
+
+@require_POST
+def talking_point_delete(request, public_id):
+    point = _point(request, public_id, own=True)
+    return _agenda_change(
+        request,
+        point,
+        lambda: services.talking_point_delete(point=point, user=request.user),
+        "Talking point removed.",
+    )
 
 
 @require_GET
@@ -678,6 +831,11 @@ def session_create(request, public_id):
         if scheduled is not None:  # "Log this session": when it was scheduled
             held_on = timezone.localtime(scheduled.starts_at).date()
             duration = scheduled.duration_minutes
+            if request.method == "GET":
+                # Its shared talking points, as the agenda both people will read: never a
+                # private one, which is its author's alone.
+                shared = scheduled.talking_points.filter(visibility=TalkingPoint.Visibility.SHARED)
+                agenda = "\n".join(f"- {point.text}" for point in shared) or agenda
         initial = {
             "focus": focus,
             "agenda": agenda,

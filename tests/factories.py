@@ -21,6 +21,7 @@ from relationships.models import (
     Note,
     NoteDraft,
     ScheduledSession,
+    TalkingPoint,
 )
 
 TEST_PASSWORD = "a-long-test-password-42"
@@ -188,6 +189,21 @@ class NoteFactory(DjangoModelFactory):
     author = factory.SelfAttribute("relationship.coach")
     visibility = Note.Visibility.PRIVATE
     body = factory.Sequence(lambda n: f"Note text {n}")
+
+
+class TalkingPointFactory(DjangoModelFactory):
+    """A shared point on a scheduled session's agenda, added by the coach unless told
+    otherwise."""
+
+    class Meta:
+        model = TalkingPoint
+
+    scheduled = factory.SubFactory(ScheduledSessionFactory)
+    relationship = factory.SelfAttribute("scheduled.relationship")
+    author = factory.SelfAttribute("relationship.coach")
+    visibility = TalkingPoint.Visibility.SHARED
+    text = factory.Sequence(lambda n: f"Talking point {n}")
+    position = factory.Sequence(lambda n: n)
 
 
 class ActionItemFactory(DjangoModelFactory):

@@ -4,11 +4,12 @@ A coach set their display name to `<i hx-post=status/ hx-trigger=load ...>`: the
 relationship page rendered it (a help text marked |safe), htmx posted "end" as the coachee.
 Here every field a person can type (names of people, the organisation and its teams, an
 invitation's email address, a relationship's purpose, agendas, summaries, notes, drafts,
-action items, check-in comments, journal entries) holds hostile markup, and every page of
-the URL × role matrix (tests/test_url_matrix.py's route walk), the admin, the messages,
-the emails and the exports are read as a browser would: no element or attribute may come
-from what a person typed, and wherever their text is shown on a page that runs htmx, it
-sits inside an `hx-disable` region, so that even a future escaping slip could not act.
+action items, talking points, check-in comments, journal entries) holds hostile markup,
+and every page of the URL × role matrix (tests/test_url_matrix.py's route walk), the
+admin, the messages, the emails and the exports are read as a browser would: no element
+or attribute may come from what a person typed, and wherever their text is shown on a
+page that runs htmx, it sits inside an `hx-disable` region, so that even a future
+escaping slip could not act.
 """
 
 import contextlib
@@ -35,6 +36,7 @@ from relationships.models import (
     CoachingSession,
     Note,
     NoteDraft,
+    TalkingPoint,
 )
 from tests.factories import (
     CheckInResponseFactory,
@@ -185,7 +187,7 @@ class Findings:
 LABELS = [
     "NameAuthor", "NameOther", "NameHR", "NameCoach2", "NameOutsider", "NameSuper",
     "OrgName", "TeamName", "Purpose", "Agenda", "Summary", "NoteText", "DraftText",
-    "ItemText", "CommentText", "JournalText", "InviterName",
+    "ItemText", "CommentText", "JournalText", "InviterName", "PointText",
 ]  # fmt: skip
 
 
@@ -229,6 +231,9 @@ def _hostile_world():
     for item in ActionItem.objects.all():
         item.text = long("ItemText")[:500]
         item.save()
+    for point in TalkingPoint.objects.all():
+        point.text = long("PointText")[:500]
+        point.save()
     # Each item last changed by the other party: the names in "NameOther gave it to
     # NameAuthor" are hostile too.
     ActionItem.objects.update(

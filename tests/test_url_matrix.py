@@ -35,6 +35,7 @@ from tests.factories import (
     RelationshipFactory,
     ScheduledSessionFactory,
     SessionFactory,
+    TalkingPointFactory,
     TeamFactory,
     UserFactory,
 )
@@ -89,6 +90,10 @@ def _world() -> World:
     NoteDraftFactory(relationship=relationship, body=f"Draft {NOTE_CANARY}")
     item = ActionItemFactory(relationship=relationship)
     scheduled = ScheduledSessionFactory(relationship=relationship)
+    point = TalkingPointFactory(
+        scheduled=scheduled, visibility="private", text=f"Point {NOTE_CANARY}"
+    )
+    TalkingPointFactory(scheduled=scheduled, author=coachee, text=f"Point {SHARED_CANARY}")
     calendar_feed_set(user=coach, on=True)
     round_ = CheckInRoundFactory(relationship=relationship)
     reflection = ReflectionFactory(author=coach, body=f"Journal {NOTE_CANARY}")
@@ -117,6 +122,7 @@ def _world() -> World:
             "note": private_note.public_id,
             "item": item.public_id,
             "scheduled": scheduled.public_id,
+            "point": point.public_id,
             "person": coach.public_id,
             "feed_token": feed_token(coach),
             "round": round_.public_id,
@@ -223,6 +229,36 @@ EXPECTED = {
     ),
     "scheduled_cancel": (by_id("scheduled"), {"GET": statuses(405), "POST": parties(302)}),
     "scheduled_calendar": (by_id("scheduled"), {"GET": parties(200), "POST": statuses(405)}),
+    # An empty talking point: a message, then back to the agenda (its region for htmx).
+    "talking_point_add": (
+        by_id("scheduled"),
+        {"GET": statuses(405), "POST": parties(302), "POST_HX": parties(200)},
+    ),
+    # The author's private talking point: to anyone else it does not exist.
+    "talking_point_discussed": (
+        by_id("point"),
+        {
+            "GET": statuses(405),
+            "POST": statuses(404, author=302),
+            "POST_HX": statuses(404, author=200),
+        },
+    ),
+    "talking_point_move": (
+        by_id("point"),
+        {
+            "GET": statuses(405),
+            "POST": statuses(404, author=302),
+            "POST_HX": statuses(404, author=200),
+        },
+    ),
+    "talking_point_delete": (
+        by_id("point"),
+        {
+            "GET": statuses(405),
+            "POST": statuses(404, author=302),
+            "POST_HX": statuses(404, author=200),
+        },
+    ),
     # The author's calendar feed: its address is the key (calendar apps cannot sign in),
     # so whoever holds it reads times and names, and nothing else (the canaries).
     "calendar_feed": (
@@ -413,6 +449,10 @@ def test_the_canaries_are_visible_to_those_who_may_see_them():
     assert NOTE_CANARY in author.get(session_page).content.decode()
     assert SHARED_CANARY in other.get(relationship_page).content.decode()
     assert NOTE_CANARY not in other.get(session_page).content.decode()
+    agenda = f"/scheduled/{world.ids['scheduled']}/"
+    assert NOTE_CANARY in author.get(agenda).content.decode()
+    assert SHARED_CANARY in author.get(agenda).content.decode()
+    assert NOTE_CANARY not in other.get(agenda).content.decode()
     hr = Client()
     hr.force_login(world.users["hr_admin"])
     assert ORG_CANARY in hr.get("/organisation/").content.decode()

@@ -6,7 +6,13 @@ from django.urls import reverse
 
 from accounts.models import AuditEvent, Invitation, Membership, User
 from reflections.models import CheckInResponse, Reflection
-from relationships.models import CoachingRelationship, CoachingSession, Note, NoteDraft
+from relationships.models import (
+    CoachingRelationship,
+    CoachingSession,
+    Note,
+    NoteDraft,
+    TalkingPoint,
+)
 from tests.factories import (
     TEST_PASSWORD,
     ActionItemFactory,
@@ -18,6 +24,7 @@ from tests.factories import (
     ReflectionFactory,
     ScheduledSessionFactory,
     SessionFactory,
+    TalkingPointFactory,
 )
 from tests.helpers import links_in_last_email, path_of, text
 
@@ -37,7 +44,9 @@ def history(relationship):
         visibility="shared",
     )
     ActionItemFactory(relationship=relationship, text="Do the thing")
-    ScheduledSessionFactory(relationship=relationship, duration_minutes=30)
+    scheduled = ScheduledSessionFactory(relationship=relationship, duration_minutes=30)
+    TalkingPointFactory(scheduled=scheduled, text="Coach point", visibility="private")
+    TalkingPointFactory(scheduled=scheduled, author=relationship.coachee, text="Coachee point")
     round_ = CheckInRoundFactory(relationship=relationship)
     CheckInResponseFactory(round=round_, respondent=relationship.coach, comment="Coach comment")
     CheckInResponseFactory(
@@ -60,11 +69,13 @@ def test_export_has_what_i_wrote_or_can_read_and_nothing_else(client, relationsh
     assert data["sessions"][0]["summary"] == "Shared summary"
     assert data["action_items"][0]["text"] == "Do the thing"
     assert data["scheduled_sessions"][0]["duration_minutes"] == 30
+    assert [p["text"] for p in data["talking_points"]] == ["Coachee point"]
     assert data["checkins"][0]["mine"]["comment"] == "Unshared"
     assert data["checkins"][0]["theirs"]["comment"] == "Coach comment"
     assert data["reflections"][0]["body"] == "Coachee journal"
     assert data["drafts"][0]["body"] == "Half"
     assert "Coach private" not in response.content.decode()
+    assert "Coach point" not in response.content.decode()
     assert AuditEvent.objects.filter(action="data.exported", subject=relationship.coachee).exists()
 
 
@@ -122,6 +133,7 @@ def test_deleting_an_account_removes_what_they_wrote_and_keeps_the_other_partys(
     assert "@deleted.invalid" in coachee.email
     assert not Note.objects.filter(author=coachee).exists()
     assert not NoteDraft.objects.filter(author=coachee).exists()
+    assert not TalkingPoint.objects.filter(author=coachee).exists()
     assert not Reflection.objects.filter(author=coachee).exists()
     assert not CheckInResponse.objects.filter(respondent=coachee).exists()
     assert not Membership.objects.filter(user=coachee).exists()

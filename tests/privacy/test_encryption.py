@@ -13,7 +13,14 @@ from django.utils import timezone
 from privacy.encryption import REGISTRY, DecryptionError, key_id_of, newest_key_id
 from reflections.dimensions import DIMENSION_KEYS
 from reflections.models import CheckInResponse
-from relationships.models import ActionItem, CoachingRelationship, CoachingSession, Note, NoteDraft
+from relationships.models import (
+    ActionItem,
+    CoachingRelationship,
+    CoachingSession,
+    Note,
+    NoteDraft,
+    TalkingPoint,
+)
 from tests.factories import (
     ActionItemFactory,
     CheckInResponseFactory,
@@ -22,6 +29,7 @@ from tests.factories import (
     NoteFactory,
     RelationshipFactory,
     SessionFactory,
+    TalkingPointFactory,
 )
 from tests.helpers import text
 
@@ -48,6 +56,7 @@ def test_every_private_text_is_registered_for_encryption():
         (Note, "body"),
         (NoteDraft, "body"),
         (ActionItem, "text"),
+        (TalkingPoint, "text"),
     } <= registered
 
 
@@ -57,6 +66,11 @@ def test_the_database_holds_neither_the_text_nor_its_base64():
     NoteFactory(relationship=relationship, body=CANARY)
     NoteDraftFactory(relationship=relationship, body=CANARY)
     ActionItemFactory(relationship=relationship, text=CANARY)
+    TalkingPointFactory(
+        scheduled__relationship=relationship,
+        visibility=TalkingPoint.Visibility.PRIVATE,
+        text=CANARY,
+    )
     encoded = base64.b64encode(CANARY.encode()).decode()
 
     for table in [
@@ -65,6 +79,7 @@ def test_the_database_holds_neither_the_text_nor_its_base64():
         "relationships_note",
         "relationships_notedraft",
         "relationships_actionitem",
+        "relationships_talkingpoint",
     ]:
         raw = _raw_rows(table)
         assert "drinking" not in raw, table
@@ -165,6 +180,7 @@ def test_the_admin_never_shows_private_text_even_to_a_superuser(admin_client, ad
     assert admin_client.get("/admin/relationships/note/").status_code == 404
     assert admin_client.get("/admin/relationships/notedraft/").status_code == 404
     assert admin_client.get("/admin/relationships/actionitem/").status_code == 404
+    assert admin_client.get("/admin/relationships/talkingpoint/").status_code == 404
 
 
 # --- What each ciphertext is bound to (issue 13, item 6) -------------------------------
@@ -179,6 +195,7 @@ def test_every_private_text_is_bound_to_its_owner_and_who_may_read_it():
         ("Note", "body"): ("author_id", "relationship_id", "visibility"),
         ("NoteDraft", "body"): ("author_id",),
         ("ActionItem", "text"): ("relationship_id",),
+        ("TalkingPoint", "text"): ("author_id", "relationship_id", "visibility"),
         ("CheckInResponse", "comment"): ("respondent_id", "round_id", "shared"),
         ("Reflection", "body"): ("author_id",),
         ("IntegrityCheck", "ratings_json"): ("author_id",),
