@@ -351,8 +351,10 @@ def pages_to_measure():
     open_round = CheckInRound.objects.filter(
         relationship=relationship, closed_at__isnull=True
     ).first()
+    scheduled = relationship.scheduled_sessions.filter(status="scheduled").first()
     rid = relationship.public_id
     assert isinstance(session, CoachingSession) and open_round is not None  # noqa: S101
+    assert scheduled is not None  # noqa: S101
     return [
         ("baseline", "coach", reverse("bench_baseline")),
         ("home", "coach", reverse("home")),
@@ -363,6 +365,7 @@ def pages_to_measure():
         ("trend chart", "coachee", reverse("relationship_trend", args=[rid])),
         ("reflection journal", "coach", reverse("journal")),
         ("my action items", "coach", reverse("my_action_items")),
+        ("next session's agenda", "coach", reverse("scheduled_detail", args=[scheduled.public_id])),
         ("HR dashboard", "hr", reverse("insights_dashboard")),
         ("HR CSV export", "hr", reverse("insights_export")),
     ]

@@ -36,6 +36,7 @@ from relationships.models import (
     CoachingSession,
     Note,
     ScheduledSession,
+    TalkingPoint,
 )
 
 BENCH_PASSWORD = "rapport-bench"  # noqa: S105 - a throwaway benchmark database only
@@ -111,6 +112,12 @@ ITEMS = [
     "Book the follow-up with the platform team",
     "Read the chapter on feedback",
     "Write down three things that went well",
+]
+POINTS = [
+    "How the launch went",
+    "The on-call rota after the reorg",
+    "What I want to learn next quarter",
+    "Feedback on my last design review",
 ]
 COMMENTS = ["Keep the Friday slot.", "Say it sooner when something bothers you.", "More of this."]
 REFLECTIONS = [
@@ -288,8 +295,16 @@ def seed(scale: Scale, *, progress: bool = True, today: date | None = None) -> S
     round_rows, response_rows = [], []
     ids = {
         model: _next_id(model)
-        for model in [CoachingRelationship, CoachingSession, Note, ActionItem, CheckInRound]
+        for model in [
+            CoachingRelationship,
+            CoachingSession,
+            Note,
+            ActionItem,
+            CheckInRound,
+            ScheduledSession,
+        ]
     }
+    point_rows = []
     span = (today - first_day).days
     for n, (coach, coachee) in enumerate(pairs):
         relationship_id = ids[CoachingRelationship] + n
@@ -335,8 +350,11 @@ def seed(scale: Scale, *, progress: bool = True, today: date | None = None) -> S
             starts_at = datetime.combine(
                 today + timedelta(days=rng.randrange(1, 15)), clock(9 + rng.randrange(8)), UTC
             )
+            scheduled_id = ids[ScheduledSession]
+            ids[ScheduledSession] += 1
             scheduled_rows.append(
                 (
+                    scheduled_id,
                     uuid.uuid4(),
                     relationship_id,
                     starts_at,
@@ -353,6 +371,32 @@ def seed(scale: Scale, *, progress: bool = True, today: date | None = None) -> S
                     accepted_at,
                 )
             )
+            # Its agenda: the coach's two points (one a private reminder) and the
+            # coachee's two.
+            for position, (author, visibility) in enumerate(
+                [(coach, "shared"), (coachee, "shared"), (coach, "private"), (coachee, "shared")]
+            ):
+                point_public = uuid.uuid4()
+                point_rows.append(
+                    (
+                        point_public,
+                        relationship_id,
+                        scheduled_id,
+                        author,
+                        visibility,
+                        _encrypted(
+                            TalkingPoint,
+                            "text",
+                            point_public,
+                            POINTS[position],
+                            author_id=author,
+                            relationship_id=relationship_id,
+                            visibility=visibility,
+                        ),
+                        position,
+                        accepted_at,
+                    )
+                )
 
         # Sessions, each with three notes and an action item.
         held_on = accepted_on + timedelta(days=rng.randrange(3, 10))
@@ -547,6 +591,7 @@ def seed(scale: Scale, *, progress: bool = True, today: date | None = None) -> S
     counts["scheduled_sessions"] = _copy(
         ScheduledSession,
         [
+            "id",
             "public_id",
             "relationship",
             "starts_at",
@@ -563,6 +608,21 @@ def seed(scale: Scale, *, progress: bool = True, today: date | None = None) -> S
             "updated_at",
         ],
         scheduled_rows,
+        progress,
+    )
+    counts["talking_points"] = _copy(
+        TalkingPoint,
+        [
+            "public_id",
+            "relationship",
+            "scheduled",
+            "author",
+            "visibility",
+            "text_ciphertext",
+            "position",
+            "created_at",
+        ],
+        point_rows,
         progress,
     )
     counts["sessions"] = _copy(
@@ -698,6 +758,7 @@ def seed(scale: Scale, *, progress: bool = True, today: date | None = None) -> S
                 CoachingSession,
                 Note,
                 ActionItem,
+                ScheduledSession,
                 CheckInRound,
                 CheckInResponse,
                 Reflection,

@@ -27,6 +27,7 @@ PAGES = [
     "trend chart",
     "reflection journal",
     "my action items",
+    "next session's agenda",
     "HR dashboard",
     "HR CSV export",
 ]
