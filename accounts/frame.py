@@ -31,6 +31,7 @@ from django_htmx.jinja import htmx_script
 
 from accounts.models import Membership, User
 from config.prepared import Moment, PreparedRead, Row
+from notifications.models import Notification
 from reflections.selectors import due_rounds
 
 _ATTRIBUTE = "_rapport_page_frame"
@@ -40,6 +41,8 @@ _ATTRIBUTE = "_rapport_page_frame"
 _SECTION_OF = {
     "home": "home",
     "my_action_items": "actions",
+    "notification_list": "notifications",
+    "search": "search",
     "journal": "journal",
     "integrity": "journal",
     "insights_dashboard": "insights",
@@ -54,6 +57,8 @@ _URL_NAMES = (
     "home",
     "relationship_list",
     "my_action_items",
+    "notification_list",
+    "search",
     "journal",
     "insights_dashboard",
     "organisation",
@@ -132,7 +137,7 @@ def frame_header_context(request) -> dict:
 def frame_header(request, csrf_token) -> SafeString:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        kind = (False, "", False, False, None)
+        kind = (False, "", False, False, None, None)
     else:
         frame = page_frame(request)
         membership = frame.membership
@@ -142,6 +147,7 @@ def frame_header(request, csrf_token) -> SafeString:
             membership is not None,
             membership is not None and membership.is_hr_admin,
             frame.checkins_due,
+            frame.unread,
         )
     # Under DEBUG, templates edited while the server runs show at once.
     render = _render_header if settings.DEBUG else _header
@@ -153,14 +159,14 @@ def frame_header(request, csrf_token) -> SafeString:
     return mark_safe(html.replace(_CSRF_STAND_IN_FIELD, field))  # noqa: S308
 
 
-def _render_header(links_key, signed_in, section, member, hr_admin, due) -> str:
+def _render_header(links_key, signed_in, section, member, hr_admin, due, unread) -> str:
     html = get_template("includes/frame_header.html").render(
         {
             "frame_links": _links(*links_key),
             "user": _StandIn(is_authenticated=signed_in),
             "nav_section": section,
             "membership": _StandIn(is_hr_admin=hr_admin) if member else None,
-            "frame": PageFrame(membership=None, checkins_due=due),
+            "frame": PageFrame(membership=None, checkins_due=due, unread=unread),
             "csrf_token": _CSRF_STAND_IN,
         }
     )
@@ -186,6 +192,8 @@ class PageFrame:
     # asked). The pages only HR admins reach require one (accounts.middleware), and
     # asking here spares those pages a query of their own.
     has_totp: bool | None = None
+    # Unread notifications, for the navigation's count (members only, like the badge).
+    unread: int | None = None
 
 
 def nav_section(request) -> str:
@@ -217,6 +225,7 @@ def page_frame(request, *, checkins_due: int | None = None) -> PageFrame:
         membership=membership,
         checkins_due=checkins_due if membership is not None else None,
         has_totp=membership.has_totp if membership is not None else None,
+        unread=membership.unread_notifications if membership is not None else None,
     )
     setattr(request, _ATTRIBUTE, frame)
     return frame
@@ -224,10 +233,20 @@ def page_frame(request, *, checkins_due: int | None = None) -> PageFrame:
 
 def _membership(person):
     totp = Authenticator.objects.filter(user=OuterRef("user"), type=Authenticator.Type.TOTP)
+    unread = (
+        Notification.objects.filter(recipient=OuterRef("user"), read_at__isnull=True)
+        .order_by()
+        .annotate(n=Func(F("pk"), function="COUNT", output_field=IntegerField()))
+        .values("n")
+    )
     return (
         Membership.objects.select_related("organisation", "team")
         .filter(user=person)
-        .annotate(has_totp=Exists(totp))
+        .annotate(
+            has_totp=Exists(totp),
+            # The navigation's count of unread notifications, in the same query.
+            unread_notifications=Subquery(unread, output_field=IntegerField()),
+        )
     )
 
 

@@ -59,6 +59,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     # The private calendar feed's key (empty: no feed). Its address is an HMAC of it
     # (relationships.calendar.feed_token): a new key makes the old address a 404.
     calendar_feed_key = models.CharField(max_length=64, blank=True, editable=False)
+    # One email a morning with what they were told the day before (off unless asked for).
+    daily_digest = models.BooleanField(default=False)
     is_staff = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)

@@ -20,6 +20,8 @@ urlpatterns = [
     path("", include("reflections.urls")),
     path("", include("insights.urls")),
     path("", include("privacy.urls")),
+    path("", include("notifications.urls")),
+    path("", include("search.urls")),
     path("admin/", admin.site.urls),
 ]
 

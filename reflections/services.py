@@ -24,6 +24,8 @@ from django.utils import timezone
 from accounts.models import Organisation, User
 from config.errors import ConflictError
 from config.forms import save_once
+from notifications.models import Notification
+from notifications.services import notify
 from outbox.services import queue_email
 from reflections.dimensions import DIMENSION_KEYS
 from reflections.models import (
@@ -273,6 +275,14 @@ def _remind(round_: CheckInRound, recipient: User, kind: str, site_url: str) -> 
             # Dates in the email are the recipient's own, like on their pages.
             with timezone.override(zone_of(recipient)):
                 body = render_to_string("reflections/email/reminder.txt", context)
+            if kind == CheckInReminder.Kind.OPENED:
+                notify(
+                    recipient=recipient,
+                    kind=Notification.Kind.CHECKIN_DUE,
+                    verb=f"your check-in with {other.name} is open: how is it going?",
+                    link=reverse("checkin_detail", args=[round_.public_id]),
+                    key=f"checkin:{round_.public_id}",
+                )
             # Queued with the reminder's row: one email per round, person and kind.
             queue_email(
                 to=recipient.email,

@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -18,6 +19,9 @@ from accounts.models import Invitation, Membership, User
 from accounts.services import audit_record, invitation_create
 from config.errors import ConflictError
 from config.forms import save_once
+from notifications.models import Notification
+from notifications.services import notify
+from outbox.models import OutgoingEmail
 from outbox.services import queue_email
 from reflections.models import zone_of
 from reflections.services import checkin_after_session
@@ -185,6 +189,14 @@ def relationship_invite(
         subject=coachee,
     )
     if coachee is not None:
+        notify(
+            recipient=coachee,
+            actor=coach,
+            kind=Notification.Kind.INVITATION,
+            verb="would like to coach you: accept or decline the invitation",
+            link=reverse("relationship_list"),
+            key=f"relationship.invited:{relationship.public_id}",
+        )
         _notify(
             to=coachee.email,
             subject=f"{coach.name} would like to coach you on Rapport",
@@ -341,6 +353,13 @@ def _when(scheduled: ScheduledSession, person: User) -> str:
     return f"{format_date(start, 'l j F Y')}, {start:%H:%M}–{end:%H:%M} ({zone.key})"
 
 
+_SESSION_KINDS = {
+    "scheduled": Notification.Kind.SESSION_SCHEDULED,
+    "moved": Notification.Kind.SESSION_MOVED,
+    "cancelled": Notification.Kind.SESSION_CANCELLED,
+}
+
+
 def _tell_other_party(
     scheduled: ScheduledSession, user: User, what: str, *, site_url: str, series_too=False
 ) -> None:
@@ -348,7 +367,18 @@ def _tell_other_party(
     names and times only, never an agenda or a note (the email leaves Rapport)."""
     relationship = scheduled.relationship
     other = relationship.other_party(user)
-    if other is None or not other.email:
+    if other is None:
+        return
+    notify(
+        recipient=other,
+        actor=user,
+        kind=_SESSION_KINDS[what],
+        verb=f"{what} {'the series of' if series_too else 'a'} session{'s' if series_too else ''} "
+        f"with you: {_when(scheduled, other)}",
+        link=reverse("scheduled_detail", args=[scheduled.public_id]),
+        key=f"scheduled.{what}:{scheduled.public_id}:{scheduled.version}",
+    )
+    if not other.email:
         return
     _notify(
         to=other.email,
@@ -575,6 +605,84 @@ def scheduled_sessions_roll(now: datetime | None = None) -> int:
     return rolled
 
 
+def session_reminders_send(*, now: datetime | None = None, site_url: str | None = None) -> int:
+    """The day before a scheduled session, both people get an email: when, with whom,
+    and a link to add their talking points (never the agenda itself). Once per person
+    and time: a session moved after its reminder gets another. Safe to run often and in
+    two processes at once."""
+    now = now or timezone.now()
+    site_url = (site_url or settings.RAPPORT_SITE_URL).rstrip("/")
+    soon = ScheduledSession.objects.filter(
+        status=ScheduledSession.Status.SCHEDULED,
+        starts_at__gt=now,
+        starts_at__lte=now + timedelta(days=1),
+        relationship__status=Status.ACTIVE,
+    ).select_related("relationship__coach", "relationship__coachee")
+    sent = 0
+    for scheduled in soon:
+        relationship = scheduled.relationship
+        for person in (relationship.coach, relationship.coachee):
+            if person is None or not person.is_active or not person.email:
+                continue
+            moment = f"{scheduled.starts_at:%Y%m%dT%H%M}"
+            key = f"reminder:{scheduled.public_id}:{person.public_id}:{moment}"
+            if OutgoingEmail.objects.filter(idempotency_key=key).exists():
+                continue
+            other_name = relationship.other_party_name(person)
+            with transaction.atomic():
+                _notify(
+                    to=person.email,
+                    subject=f"Tomorrow: your coaching session with {other_name}",
+                    template="notifications/email/reminder.txt",
+                    context={
+                        "person": person,
+                        "other_name": other_name,
+                        "when": _when(scheduled, person),
+                        "url": site_url
+                        + reverse("scheduled_detail", args=[scheduled.public_id])
+                        + "#agenda",
+                    },
+                    key=key,
+                )
+            sent += 1
+    return sent
+
+
+def action_items_due_notify(*, now: datetime | None = None) -> int:
+    """The owner of an open item due tomorrow (on their own clock) is told, once per
+    item and due date."""
+    now = now or timezone.now()
+    today = now.astimezone(UTC).date()
+    due = ActionItem.objects.filter(
+        done_at__isnull=True,
+        due_on__gte=today,
+        due_on__lte=today + timedelta(days=2),
+        relationship__status__in=CoachingRelationship.WRITABLE_STATUSES,
+    ).select_related("relationship__coach", "relationship__coachee")
+    told = 0
+    for item in due:
+        relationship = item.relationship
+        owner = relationship.coach if item.owner == ActionItem.Owner.COACH else relationship.coachee
+        if owner is None or item.due_on != now.astimezone(zone_of(owner)).date() + timedelta(
+            days=1
+        ):
+            continue
+        key = f"item_due:{item.public_id}:{item.due_on.isoformat()}"
+        if Notification.objects.filter(recipient=owner, key=key).exists():
+            continue
+        with transaction.atomic():
+            notify(
+                recipient=owner,
+                kind=Notification.Kind.ITEM_DUE,
+                verb=f"an action item you own (with {relationship.other_party_name(owner)}) "
+                "is due tomorrow",
+                link=reverse("my_action_items"),
+                key=key,
+            )
+        told += 1
+    return told
+
+
 def relationship_schedulers(
     *, relationship: CoachingRelationship, user: User, coachee_schedules: bool
 ) -> CoachingRelationship:
@@ -613,7 +721,6 @@ def talking_point_add(
     text: str,
     visibility: str,
     client_token: uuid.UUID | None = None,
-    site_url: str = "",
 ) -> TalkingPoint:
     """Either person adds a point to the agenda of a session still to come: shared (on
     both agendas) or private (a reminder only its author sees)."""
@@ -642,7 +749,20 @@ def talking_point_add(
     )
     point.text = text
     point.full_clean()
-    return save_once(point, same_form)
+    saved = save_once(point, same_form)
+    if saved.pk == point.pk and not point.is_private:
+        other = relationship.other_party(user)
+        if other is not None:
+            day = scheduled.starts_at.astimezone(zone_of(other))
+            notify(
+                recipient=other,
+                actor=user,
+                kind=Notification.Kind.TALKING_POINT,
+                verb=f"added a talking point for your session on {format_date(day, 'l j F')}",
+                link=reverse("scheduled_detail", args=[scheduled.public_id]) + "#agenda",
+                key=f"talking_point:{point.public_id}",
+            )
+    return saved
 
 
 def _require_agenda_change(point: TalkingPoint, user: User) -> None:
@@ -809,7 +929,27 @@ def note_create(
     note.body = body.strip()
     note.full_clean()
     note = save_once(note, same_form)
+    if not note.is_private:
+        _tell_shared_note(note, author)
     return note
+
+
+def _tell_shared_note(note: Note, author: User) -> None:
+    """The other person learns a note was shared with them (once per note, however
+    often it is edited or made private and shared again)."""
+    anchor = "#notes"
+    if note.session_id is not None:
+        link = reverse("session_detail", args=[note.session.public_id]) + anchor
+    else:
+        link = reverse("relationship_detail", args=[note.relationship.public_id]) + anchor
+    notify(
+        recipient=note.relationship.other_party(author),
+        actor=author,
+        kind=Notification.Kind.SHARED_NOTE,
+        verb="shared a note with you",
+        link=link,
+        key=f"shared_note:{note.public_id}",
+    )
 
 
 @transaction.atomic
@@ -839,6 +979,8 @@ def note_update(
     if draft_key is not None:
         NoteDraft.objects.filter(author=author, key=draft_key).delete()
     note.refresh_from_db()
+    if not note.is_private:
+        _tell_shared_note(note, author)
     return note
 
 
@@ -921,7 +1063,36 @@ def action_item_create(
     item.text = text.strip()
     item.full_clean()
     item = save_once(item, same_form)
+    _tell_item(item, user, changed=())
     return item
+
+
+_FIELD_NAMES = {"text": "its text", "owner": "its owner", "due_on": "its due date"}
+
+
+def _tell_item(item: ActionItem, user: User, *, changed) -> None:
+    """The other person learns of an item given to them, or of a change to one they
+    share: what changed, never the text."""
+    relationship = item.relationship
+    other = relationship.other_party(user)
+    if other is None:
+        return
+    given = item.owner == relationship.role_of(other) and (not changed or "owner" in changed)
+    if given:
+        kind, verb = Notification.Kind.ITEM_GIVEN, "gave you an action item"
+    elif changed:
+        fields = " and ".join(_FIELD_NAMES[name] for name in changed)
+        kind, verb = Notification.Kind.ITEM_CHANGED, f"changed an action item: {fields}"
+    else:
+        return  # a new item they own themselves
+    notify(
+        recipient=other,
+        actor=user,
+        kind=kind,
+        verb=verb,
+        link=reverse("relationship_detail", args=[relationship.public_id]) + "#actions",
+        key=f"item:{item.public_id}:{item.version}",
+    )
 
 
 @transaction.atomic
@@ -969,6 +1140,7 @@ def action_item_update(
     if not updated:
         raise ConflictError()
     item.refresh_from_db()
+    _tell_item(item, user, changed=changed)
     return item
 
 

@@ -576,12 +576,7 @@ def talking_point_add(request, public_id):
     )
     if form.is_valid():
         try:
-            services.talking_point_add(
-                scheduled=scheduled,
-                user=request.user,
-                site_url=request.build_absolute_uri("/"),
-                **form.cleaned_data,
-            )
+            services.talking_point_add(scheduled=scheduled, user=request.user, **form.cleaned_data)
         except ValidationError as error:
             apply_validation_error(form, error)
         else:

@@ -18,6 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.models import Membership
 from accounts.services import calendar_feed_set
+from notifications.models import Notification
 from relationships.calendar import feed_token
 from relationships.models import Note
 from tests.factories import (
@@ -57,7 +58,14 @@ ROLES = [
 ]
 PARTIES = {"author", "other_party"}
 COMBOS = [("GET", False), ("GET", True), ("POST", False), ("POST", True)]
-OUR_APPS = ("accounts.", "relationships.", "reflections.", "insights.")
+OUR_APPS = (
+    "accounts.",
+    "relationships.",
+    "reflections.",
+    "insights.",
+    "notifications.",
+    "search.",
+)
 
 
 @dataclass
@@ -95,6 +103,9 @@ def _world() -> World:
     )
     TalkingPointFactory(scheduled=scheduled, author=coachee, text=f"Point {SHARED_CANARY}")
     calendar_feed_set(user=coach, on=True)
+    told = Notification.objects.create(
+        recipient=coach, actor=coachee, kind="talking_point", verb="added", link="/", key="k"
+    )
     round_ = CheckInRoundFactory(relationship=relationship)
     reflection = ReflectionFactory(author=coach, body=f"Journal {NOTE_CANARY}")
     self_check = IntegrityCheckFactory(author=coach)
@@ -123,6 +134,7 @@ def _world() -> World:
             "item": item.public_id,
             "scheduled": scheduled.public_id,
             "point": point.public_id,
+            "notification": told.public_id,
             "person": coach.public_id,
             "feed_token": feed_token(coach),
             "round": round_.public_id,
@@ -234,6 +246,17 @@ EXPECTED = {
         by_id("scheduled"),
         {"GET": statuses(405), "POST": parties(302), "POST_HX": parties(200)},
     ),
+    # Everyone searches what they may read; an empty POST asks for a word.
+    "search": (None, {"GET": statuses(200), "POST": statuses(200)}),
+    # Each person's own notifications; the author's one is theirs alone.
+    "notification_list": (None, {"GET": statuses(200), "POST": statuses(405)}),
+    "notification_open": (
+        by_id("notification"),
+        {"GET": statuses(404, author=302), "POST": statuses(405)},
+    ),
+    "notifications_mark_read": (None, {"GET": statuses(405), "POST": statuses(302)}),
+    # An empty POST: a message asking to choose, then back to the profile.
+    "digest_settings": (None, {"GET": statuses(405), "POST": statuses(302)}),
     # The author's private talking point: to anyone else it does not exist.
     "talking_point_discussed": (
         by_id("point"),

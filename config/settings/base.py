@@ -38,6 +38,8 @@ INSTALLED_APPS = [
     "reflections",
     "insights",
     "privacy",
+    "notifications",
+    "search",
     # Before django_tasks_db: its `db_worker` command is outbox's, which also sweeps.
     "outbox",
     "django_tasks",

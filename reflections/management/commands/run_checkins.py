@@ -1,16 +1,23 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from notifications.services import digests_send
 from outbox.services import prune
 from reflections.services import run_checkins
-from relationships.services import scheduled_sessions_roll
+from relationships.services import (
+    action_items_due_notify,
+    scheduled_sessions_roll,
+    session_reminders_send,
+)
 
 
 class Command(BaseCommand):
     help = (
         "Open due check-in rounds, close expired ones (marking missed answers), queue "
         "reminders, delete journal entries past their author's retention period, count "
-        "scheduled sessions whose time is over as held (a series then gets its next one), and "
+        "scheduled sessions whose time is over as held (a series then gets its next one), "
+        "queue the day-before session reminders and the daily digests, tell owners of "
+        "action items due tomorrow, and "
         "delete sent email records and finished tasks older than RAPPORT_EMAIL_KEEP_DAYS. "
         "Safe to run every few minutes, and in two processes at once."
     )
@@ -31,6 +38,14 @@ class Command(BaseCommand):
         held = scheduled_sessions_roll()
         if held:
             self.stdout.write(f"Counted {held} scheduled session(s) whose time is over as held.")
+        reminders = session_reminders_send(site_url=site_url)
+        due = action_items_due_notify()
+        digests = digests_send(site_url=site_url)
+        if reminders or due or digests:
+            self.stdout.write(
+                f"Queued {reminders} session reminder(s) and {digests} daily digest(s); "
+                f"told {due} owner(s) of action items due tomorrow."
+            )
         emails, tasks = prune(days=settings.RAPPORT_EMAIL_KEEP_DAYS)
         if emails or tasks:
             self.stdout.write(f"Deleted {emails} old email record(s) and {tasks} finished task(s).")
