@@ -55,6 +55,7 @@ class Target:
     name: str
     path: str
     session_key: str
+    body: str = ""  # a POST form (search's query); empty for a GET
 
 
 @dataclass
@@ -114,11 +115,12 @@ class InProcessClient:
 
         self.handler = WSGIHandler()
 
-    def request(self, path: str, session_key: str) -> Response:
+    def request(self, path: str, session_key: str, body: str = "") -> Response:
         from django.test.client import FakePayload
 
+        payload = body.encode()
         environ = {
-            "REQUEST_METHOD": "GET",
+            "REQUEST_METHOD": "POST" if body else "GET",
             "PATH_INFO": path,
             "QUERY_STRING": "",
             "SCRIPT_NAME": "",
@@ -133,12 +135,17 @@ class InProcessClient:
             "HTTP_COOKIE": f"sessionid={session_key}; csrftoken={BROWSER_CSRF_COOKIE}",
             "wsgi.version": (1, 0),
             "wsgi.url_scheme": "http",
-            "wsgi.input": FakePayload(b""),
+            "wsgi.input": FakePayload(payload),
             "wsgi.errors": open(os.devnull, "w"),  # noqa: SIM115 - closed with the request
             "wsgi.multiprocess": True,
             "wsgi.multithread": False,
             "wsgi.run_once": False,
         }
+        if body:
+            # A form posted by that browser: its CSRF token is the cookie's.
+            environ["CONTENT_TYPE"] = "application/x-www-form-urlencoded"
+            environ["CONTENT_LENGTH"] = str(len(payload))
+            environ["HTTP_X_CSRFTOKEN"] = BROWSER_CSRF_COOKIE
         started = []
 
         def start_response(line, headers, exc_info=None):
@@ -153,8 +160,8 @@ class InProcessClient:
         status, headers = started[0]
         return Response(status, headers, body)
 
-    def get(self, path: str, session_key: str) -> tuple[int, bytes]:
-        response = self.request(path, session_key)
+    def get(self, path: str, session_key: str, body: str = "") -> tuple[int, bytes]:
+        response = self.request(path, session_key, body)
         return response.status, response.body
 
 
@@ -164,7 +171,7 @@ def measure_once(client: InProcessClient, target: Target, requests: int) -> tupl
     backend, database_started = _backend_cpu()
     database_used = 0.0
     for _ in range(requests):
-        status, _body = client.get(target.path, target.session_key)
+        status, _body = client.get(target.path, target.session_key, target.body)
         if status != 200:
             raise RuntimeError(f"{target.name}: {target.path} answered {status}")
         # The connection is replaced when it is older than CONN_MAX_AGE: a new backend
@@ -186,11 +193,11 @@ def requests_for(cpu_ms_per_request: float) -> int:
 
 def warm_up(client: InProcessClient, target: Target, requests: int) -> Response:
     """`requests` requests (compiling templates, filling caches); the last response."""
-    response = client.request(target.path, target.session_key)
+    response = client.request(target.path, target.session_key, target.body)
     for _ in range(requests - 1):
         if response.status != 200:
             break
-        response = client.request(target.path, target.session_key)
+        response = client.request(target.path, target.session_key, target.body)
     return response
 
 

@@ -1,3 +1,12 @@
+-- A target that sends a form (search's query) is a POST with the cookie's CSRF token.
+local body = os.getenv("BENCH_POST_BODY")
+if body and body ~= "" then
+  wrk.method = "POST"
+  wrk.body = body
+  wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+  wrk.headers["X-CSRFToken"] = os.getenv("BENCH_CSRF_TOKEN")
+end
+
 -- wrk prints its own summary; this adds one machine-readable line for the harness.
 done = function(summary, latency, requests)
   local errors = summary.errors

@@ -43,6 +43,9 @@ BENCH_PASSWORD = "rapport-bench"  # noqa: S105 - a throwaway benchmark database 
 COACH_EMAIL = "coach@bench.example"
 COACHEE_EMAIL = "coachee@bench.example"
 HR_EMAIL = "hr@bench.example"
+# A coach with five years of weekly sessions with a few coachees: whom search is
+# measured for (thousands of rows to decrypt).
+HISTORIAN_EMAIL = "historian@bench.example"
 ORGANISATION_SLUG = "bench-organisation"
 TIME_ZONE = "Europe/London"  # everyone's, so the coaches' clocks too
 
@@ -59,6 +62,8 @@ class Scale:
     reflection_writers: int
     reflections_each: int
     bench_reflections: int  # the signed-in coach's own journal
+    historian_coachees: int  # the five-year coach's coachees (HISTORIAN_EMAIL)
+    historian_years: int
 
 
 SCALES = {
@@ -72,6 +77,8 @@ SCALES = {
         reflection_writers=1_000,
         reflections_each=10,
         bench_reflections=150,
+        historian_coachees=4,
+        historian_years=5,
     ),
     # For the smoke test: the same shapes, in seconds.
     "tiny": Scale(
@@ -84,6 +91,8 @@ SCALES = {
         reflection_writers=5,
         reflections_each=3,
         bench_reflections=10,
+        historian_coachees=1,
+        historian_years=1,
     ),
 }
 
@@ -213,8 +222,8 @@ def seed(scale: Scale, *, progress: bool = True, today: date | None = None) -> S
     # People. The first three are the ones the harness signs in as.
     password = make_password(BENCH_PASSWORD)
     user_ids = list(range(_next_id(User), _next_id(User) + scale.members))
-    emails = [COACH_EMAIL, COACHEE_EMAIL, HR_EMAIL] + [
-        f"member{n}@bench.example" for n in range(4, scale.members + 1)
+    emails = [COACH_EMAIL, COACHEE_EMAIL, HR_EMAIL, HISTORIAN_EMAIL] + [
+        f"member{n}@bench.example" for n in range(5, scale.members + 1)
     ]
     joined = datetime.combine(first_day, clock(9), tzinfo=UTC) - timedelta(days=30)
     counts["users"] = _copy(
@@ -231,6 +240,7 @@ def seed(scale: Scale, *, progress: bool = True, today: date | None = None) -> S
             "is_active",
             "date_joined",
             "calendar_feed_key",
+            "daily_digest",
         ],
         [
             (
@@ -245,6 +255,7 @@ def seed(scale: Scale, *, progress: bool = True, today: date | None = None) -> S
                 True,
                 joined,
                 "",
+                False,
             )
             for n, (uid, email) in enumerate(zip(user_ids, emails, strict=True))
         ],
@@ -289,6 +300,14 @@ def seed(scale: Scale, *, progress: bool = True, today: date | None = None) -> S
     for n in range(scale.relationships):
         coach = coach_id if n < scale.bench_coachees else coach_pool[n % len(coach_pool)]
         pairs.append((coach, coachees[n % len(coachees)]))
+    # After every other pair, and drawn from a generator of their own, so the rest of the
+    # data is what it was before the historian came: their coachees, for five years.
+    historian_id = user_ids[3]
+    taken = {coachee for coach, coachee in pairs if coach == historian_id}
+    spare = [uid for uid in reversed(coachee_pool) if uid not in taken]
+    pairs += [(historian_id, spare[k]) for k in range(scale.historian_coachees)]
+    history_rng = random.Random(9)  # noqa: S311 - benchmark data
+    main_rng = rng
 
     relationship_rows, session_rows, note_rows, item_rows = [], [], [], []
     scheduled_rows = []
@@ -307,13 +326,19 @@ def seed(scale: Scale, *, progress: bool = True, today: date | None = None) -> S
     point_rows = []
     span = (today - first_day).days
     for n, (coach, coachee) in enumerate(pairs):
+        historian = n >= scale.relationships
+        rng = history_rng if historian else main_rng
         relationship_id = ids[CoachingRelationship] + n
         public_id = uuid.uuid4()
         accepted_on = first_day if n == 0 else first_day + timedelta(days=rng.randrange(span - 7))
+        if historian:
+            accepted_on = today - timedelta(days=round(scale.historian_years * 365.25))
         roll = rng.random()
         status = CoachingRelationship.Status.ACTIVE
         ended_on = None
-        if n >= scale.bench_coachees and roll < 0.08:
+        if historian:
+            pass  # active for the whole five years
+        elif n >= scale.bench_coachees and roll < 0.08:
             status = CoachingRelationship.Status.ENDED
             lasted = rng.randrange(30, max((today - accepted_on).days, 31))
             ended_on = min(accepted_on + timedelta(days=lasted), today - timedelta(days=1))
@@ -494,11 +519,8 @@ def seed(scale: Scale, *, progress: bool = True, today: date | None = None) -> S
                 )
             )
             ids[ActionItem] += 1
-            held_on += timedelta(
-                days=rng.randrange(
-                    scale.session_every_days // 2, scale.session_every_days * 3 // 2 + 1
-                )
-            )
+            every = 7 if historian else scale.session_every_days  # the historian: weekly
+            held_on += timedelta(days=rng.randrange(every // 2, every * 3 // 2 + 1))
 
         # Weekly check-in rounds from a week after acceptance; the current one is open.
         trust = {coach: rng.uniform(2.5, 4.2), coachee: rng.uniform(2.3, 4.4)}
@@ -568,6 +590,7 @@ def seed(scale: Scale, *, progress: bool = True, today: date | None = None) -> S
             opens_on += timedelta(days=7)
             week += 1
 
+    rng = main_rng
     counts["relationships"] = _copy(
         CoachingRelationship,
         [

@@ -28,6 +28,7 @@ PAGES = [
     "reflection journal",
     "my action items",
     "next session's agenda",
+    "search (5 years)",
     "HR dashboard",
     "HR CSV export",
 ]
