@@ -5,9 +5,12 @@ again with ten."""
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from notifications.models import Notification
 from reflections import rollups
 from reflections.models import CheckInResponse
 from tests.factories import (
@@ -20,6 +23,7 @@ from tests.factories import (
     RelationshipFactory,
     ScheduledSessionFactory,
     SessionFactory,
+    TalkingPointFactory,
     TeamFactory,
 )
 from tests.helpers import queries_of
@@ -83,6 +87,20 @@ class History:
                 relationship=relationship,
                 starts_at=timezone.now() + timedelta(days=self.units, hours=1),
             )
+            # The next session's agenda grows by a point of each kind, and the coach is
+            # told of each.
+            upcoming = relationship.scheduled_sessions.order_by("starts_at").first()
+            TalkingPointFactory(scheduled=upcoming)
+            TalkingPointFactory(scheduled=upcoming, visibility="private")
+            TalkingPointFactory(scheduled=upcoming, author=relationship.coachee)
+            Notification.objects.create(
+                recipient=relationship.coach,
+                actor=relationship.coachee,
+                kind=Notification.Kind.TALKING_POINT,
+                verb="added a talking point",
+                link="/",
+                key=f"unit:{self.units}",
+            )
         # Answers from past months, so HR's dashboard (closed months only) shows them.
         CheckInResponse.objects.filter(round__relationship=relationship).update(
             submitted_at=timezone.now() - timedelta(days=40)
@@ -102,6 +120,11 @@ def _pages(relationship, open_round):
         "trend chart": ("coachee", reverse("relationship_trend", args=[rid])),
         "reflection journal": ("coach", reverse("journal")),
         "my action items": ("coach", reverse("my_action_items")),
+        "next session's agenda": (
+            "coach",
+            reverse("scheduled_detail", args=[relationship.scheduled_sessions.first().public_id]),
+        ),
+        "notifications": ("coach", reverse("notification_list")),
         "HR dashboard": ("hr", reverse("insights_dashboard")),
         "HR CSV export": ("hr", reverse("insights_export")),
     }
@@ -118,6 +141,8 @@ def _pages(relationship, open_round):
         "trend chart",
         "reflection journal",
         "my action items",
+        "next session's agenda",
+        "notifications",
         "HR dashboard",
         "HR CSV export",
     ],
@@ -137,3 +162,20 @@ def test_the_page_runs_a_fixed_number_of_queries(page_name, client, relationship
 
     assert one <= QUERY_BUDGET
     assert ten == one, f"{page_name}: {one} queries with one unit of history, {ten} with ten"
+
+
+def test_search_runs_a_fixed_number_of_queries(client, relationship):
+    """Search reads each kind of text in one query, whatever the history's size."""
+    CheckInRoundFactory(relationship=relationship)
+    history = History(relationship)
+    history.grow(1)
+    client.force_login(relationship.coach)
+
+    def searched() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.post(reverse("search"), {"q": "text"}).status_code == 200
+        return len([q for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]])
+
+    one = searched()
+    history.grow(9)
+    assert searched() == one <= QUERY_BUDGET
