@@ -1200,7 +1200,7 @@ def profile(args) -> None:
     who, path = pages[args.profile]
     keys = session_keys()
     try:
-        target = Target(args.profile, path, keys[who])
+        target = Target(args.profile, path, keys[who], POST_BODIES.get(args.profile, ""))
         # The same handler, middleware, connection health checks and transactions as
         # production and the CPU figures, not the test client.
         client = InProcessClient()
@@ -1217,13 +1217,13 @@ def profile(args) -> None:
                 queries.append(((time.perf_counter() - started) * 1000, sql))
 
         with connection.execute_wrapper(timed):
-            client.request(path, target.session_key)
+            client.request(path, target.session_key, target.body)
         python_ms, database_ms = measure_once(client, target, min(args.profile_requests, 100))
         profiler = cProfile.Profile()
         started = time.process_time()
         profiler.enable()
         for _ in range(args.profile_requests):
-            client.get(path, target.session_key)
+            client.get(path, target.session_key, target.body)
         profiler.disable()
         profiled = (time.process_time() - started) / args.profile_requests * 1000
     finally:

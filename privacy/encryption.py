@@ -59,6 +59,11 @@ def keys() -> tuple[tuple[str, AESGCM], ...]:
     return parse_encryption_keys(settings.RAPPORT_ENCRYPTION_KEYS)
 
 
+@cache
+def _keys_by_id(raw: str) -> dict[str, AESGCM]:
+    return dict(parse_encryption_keys(raw))
+
+
 def newest_key_id() -> str:
     return keys()[0][0]
 
@@ -76,6 +81,10 @@ def encrypt(plaintext: str, *, associated_data: bytes) -> str:
 
 
 def decrypt(ciphertext: str, *, associated_data: bytes) -> str:
+    return _decrypt(ciphertext, associated_data, _keys_by_id(settings.RAPPORT_ENCRYPTION_KEYS))
+
+
+def _decrypt(ciphertext: str, associated_data: bytes, keys_by_id: dict[str, AESGCM]) -> str:
     try:
         version, key_id, payload = ciphertext.split(":", 2)
         blob = base64.b64decode(payload, validate=True)
@@ -83,7 +92,7 @@ def decrypt(ciphertext: str, *, associated_data: bytes) -> str:
         raise DecryptionError("Not a Rapport ciphertext.") from None
     if version != FORMAT:
         raise DecryptionError(f"Unknown ciphertext format {version!r}.")
-    aead = dict(keys()).get(key_id)
+    aead = keys_by_id.get(key_id)
     if aead is None:
         raise DecryptionError(f"No key {key_id} in RAPPORT_ENCRYPTION_KEYS.")
     if len(blob) < NONCE_BYTES + 16:  # a nonce and a tag at the least
@@ -129,8 +138,36 @@ class EncryptedText(property):
             REGISTRY.append((cls, self))
 
     def associated_data(self, instance) -> bytes:
-        bound = "".join(f":{name}={getattr(instance, name)}" for name in self.bind)
-        return f"{instance._meta.label_lower}.{self.name}:{instance.public_id}{bound}".encode()
+        return self._format(instance._meta.label_lower).format(
+            instance.public_id, *(getattr(instance, name) for name in self.bind)
+        ).encode()
+
+    @cache  # noqa: B019 - one per attribute and model label, for the life of the process
+    def _format(self, label: str) -> str:
+        """The associated data as a format string: the model and attribute, then the
+        row's public id and each bound attribute's value, as `str` writes them."""
+        bound = "".join(f":{name}={{}}" for name in self.bind)
+        return f"{label}.{self.name}:{{}}{bound}"
+
+    def reader(self, model):
+        """For reading many rows as plain values rather than model instances (search): a
+        function of a row's ciphertext, public id and the values of `bind`, in order,
+        giving its text, or None when it cannot be decrypted here (as read_or_none).
+        The keys are looked up once, for all the rows."""
+        template = self._format(model._meta.label_lower)
+        keys_by_id = _keys_by_id(settings.RAPPORT_ENCRYPTION_KEYS)
+
+        def read(ciphertext: str, public_id, *bound) -> str | None:
+            if not ciphertext:
+                return ""
+            try:
+                return _decrypt(
+                    ciphertext, template.format(public_id, *bound).encode(), keys_by_id
+                )
+            except DecryptionError:
+                return None
+
+        return read
 
     def _get(self, instance) -> str:
         ciphertext = getattr(instance, self.column)
