@@ -157,7 +157,11 @@ class NoteForm(forms.Form):
 
 
 class TalkingPointForm(forms.Form):
-    text = forms.CharField(label="Talking point", max_length=500)
+    text = forms.CharField(
+        label="Talking point",
+        max_length=500,
+        error_messages={"required": "Write the point you want to talk about."},
+    )
     visibility = forms.ChoiceField(
         choices=Note.Visibility.choices,
         # Shared by default: an agenda is for both people; private is a reminder to oneself.

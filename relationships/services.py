@@ -791,7 +791,9 @@ def talking_point_move(*, point: TalkingPoint, user: User, up: bool) -> None:
     _require_agenda_change(point, user)
     agenda = list(TalkingPoint.objects.filter(scheduled_id=point.scheduled_id))
     seen = [p for p in agenda if not p.is_private or p.author_id == user.pk]
-    index = next(i for i, p in enumerate(seen) if p.pk == point.pk)
+    index = next((i for i, p in enumerate(seen) if p.pk == point.pk), None)
+    if index is None:
+        return  # carried to another agenda a moment ago: nothing here to move
     neighbour_index = index - 1 if up else index + 1
     if not 0 <= neighbour_index < len(seen):
         return  # already first (or last)

@@ -9,7 +9,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
-from django.db.models import F
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import get_script_prefix, get_urlconf, reverse
@@ -426,13 +425,12 @@ def relationship_transition(request, public_id):
 
 
 def _scheduled(request, public_id) -> ScheduledSession:
-    return scoped_get_or_404(
-        request,
-        ScheduledSession.objects.visible_to(request.user).select_related(
-            "relationship__coach", "relationship__coachee", "session"
-        ),
-        public_id=public_id,
-    )
+    scheduled = selectors.scheduled_of(request.user, public_id)
+    if scheduled is None:  # a 404, logged as a refusal if it exists but is not theirs
+        return scoped_get_or_404(
+            request, ScheduledSession.objects.visible_to(request.user), public_id=public_id
+        )
+    return scheduled
 
 
 def _time_zone_name(user) -> str:
@@ -511,25 +509,35 @@ _SUGGESTIONS = [
 ]
 
 
+def _point_url_patterns() -> tuple[str, str, str]:
+    """A talking point's three action URLs with a stand-in id (one reverse each per
+    agenda, not per point)."""
+    return tuple(
+        reverse(name, args=[_ANY_ID])
+        for name in ("talking_point_discussed", "talking_point_move", "talking_point_delete")
+    )
+
+
 def _agenda_context(request, scheduled, *, point_form=None):
     """The agenda region of a scheduled session's page: its talking points the person may
     see (shared ones, and their own private ones), the relationship's open action items,
     and the focus prompts as suggestions."""
     user, relationship = request.user, scheduled.relationship
     months = _month_names()[0]
-    points = list(TalkingPoint.objects.visible_to(user).filter(scheduled=scheduled))
+    points = selectors.agenda_points(user, scheduled)
     other_name = relationship.other_party_name(user)
+    discussed_url, move_url, delete_url = _point_url_patterns()
     for point in points:
+        public_id = str(point.public_id)
         point.author_label = "You" if point.author_id == user.pk else other_name
         point.carried_label = _day(point.carried_from, months) if point.carried_from else ""
+        point.discussed_url = discussed_url.replace(_ANY_ID, public_id)
+        point.move_url = move_url.replace(_ANY_ID, public_id)
+        point.delete_url = delete_url.replace(_ANY_ID, public_id)
     agenda_open = scheduled.status == ScheduledSession.Status.SCHEDULED and relationship.is_writable
     items = []
     if scheduled.status == ScheduledSession.Status.SCHEDULED:
-        items = list(
-            ActionItem.objects.visible_to(user)
-            .filter(relationship=relationship, done_at__isnull=True)
-            .order_by(F("due_on").asc(nulls_last=True), "created_at")
-        )
+        items = selectors.open_items(user, relationship)
         _with_labels(items=items, viewer=user, relationship=relationship)
         for item in items:
             item.owner_label = _owner_name(relationship, item.owner, user)
@@ -537,6 +545,8 @@ def _agenda_context(request, scheduled, *, point_form=None):
         point_form = TalkingPointForm(other_party_name=other_name)
     return {
         "points": points,
+        "other_name": other_name,
+        "add_url": reverse("talking_point_add", args=[scheduled.public_id]),
         "agenda_open": agenda_open,
         "point_form": point_form,
         "agenda_items": items,
@@ -546,8 +556,9 @@ def _agenda_context(request, scheduled, *, point_form=None):
 
 
 def _agenda_response(request, scheduled, *, point_form=None, status=200):
-    """After a change to the agenda: its region for htmx, else back to the page."""
-    if not request.htmx:
+    """After a change to the agenda: its region for htmx, else back to the page; a form
+    with errors is shown again, with what was typed."""
+    if not request.htmx and point_form is None:
         return redirect(reverse("scheduled_detail", args=[scheduled.public_id]) + "#agenda")
     return _render(
         request,
@@ -578,16 +589,15 @@ def talking_point_add(request, public_id):
         try:
             services.talking_point_add(scheduled=scheduled, user=request.user, **form.cleaned_data)
         except ValidationError as error:
+            if not hasattr(error, "error_dict"):
+                # Not about the words (the agenda closed, the relationship ended): said
+                # above the agenda, which no longer offers the form.
+                messages.error(request, _error_text(error))
+                return _agenda_response(request, scheduled)
             apply_validation_error(form, error)
         else:
             messages.success(request, "Added to the agenda.")
             return _agenda_response(request, scheduled)
-    if not request.htmx:
-        messages.error(
-            request,
-            "The talking point wasn't added: "
-            + " ".join(e for errors in form.errors.values() for e in errors),
-        )
     return _agenda_response(request, scheduled, point_form=form)
 
 

@@ -241,11 +241,8 @@ EXPECTED = {
     ),
     "scheduled_cancel": (by_id("scheduled"), {"GET": statuses(405), "POST": parties(302)}),
     "scheduled_calendar": (by_id("scheduled"), {"GET": parties(200), "POST": statuses(405)}),
-    # An empty talking point: a message, then back to the agenda (its region for htmx).
-    "talking_point_add": (
-        by_id("scheduled"),
-        {"GET": statuses(405), "POST": parties(302), "POST_HX": parties(200)},
-    ),
+    # An empty talking point: the agenda again, asking for the words (its region for htmx).
+    "talking_point_add": (by_id("scheduled"), {"GET": statuses(405), "POST": parties(200)}),
     # Everyone searches what they may read; an empty POST asks for a word.
     "search": (None, {"GET": statuses(200), "POST": statuses(200)}),
     # Each person's own notifications; the author's one is theirs alone.

@@ -80,8 +80,11 @@ def test_a_point_sent_twice_is_added_once_and_bad_input_is_explained(coach_clien
     coach_client.post(url, data)
     assert TalkingPoint.objects.count() == 1
 
-    empty = coach_client.post(url, {"text": "  ", "visibility": "shared"}, follow=True)
-    assert "The talking point wasn't added" in text(empty)
+    empty = coach_client.post(url, {"text": "  ", "visibility": "shared"})
+    assert empty.status_code == 200
+    assert "Write the point you want to talk about." in text(empty)
+    kept = coach_client.post(url, {"text": "Kept words", "visibility": "nobody"})
+    assert 'value="Kept words"' in kept.content.decode()  # what was typed is not lost
     too_long = coach_client.post(
         url,
         {"text": "x" * 501, "visibility": "nobody", "client_token": str(uuid.uuid4())},
