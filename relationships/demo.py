@@ -5,15 +5,19 @@ import random
 import uuid
 from datetime import datetime, time, timedelta
 
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from notifications.models import Notification
+from notifications.services import notify
 from relationships.models import (
     ActionItem,
     CoachingRelationship,
     CoachingSession,
     Note,
     ScheduledSession,
+    TalkingPoint,
 )
 from relationships.prompts import agenda_for
 
@@ -202,7 +206,7 @@ def seed_relationships(organisation) -> None:
         if status == Status.ACTIVE:
             # The next session, a fortnight after the last one, as a fortnightly series.
             starts_at = _at(max(held_on, today + timedelta(days=1)))
-            ScheduledSession.objects.create(
+            scheduled = ScheduledSession.objects.create(
                 relationship=relationship,
                 starts_at=starts_at,
                 slot_starts_at=starts_at,
@@ -212,4 +216,37 @@ def seed_relationships(organisation) -> None:
                 cadence=ScheduledSession.Cadence.FORTNIGHTLY,
                 series=uuid.UUID(int=rng.getrandbits(128), version=4),
                 created_by=coach,
+            )
+            _agenda(scheduled, coach, coachee)
+
+
+# The next session's agenda so far: a point from each, and one the coachee keeps to
+# themselves; the coach has been told of the coachee's shared one.
+AGENDA = [
+    ("coach", TalkingPoint.Visibility.SHARED, "How the last fortnight went"),
+    ("coachee", TalkingPoint.Visibility.SHARED, "The conference budget for next year"),
+    ("coachee", TalkingPoint.Visibility.PRIVATE, "Ask for feedback on my last presentation"),
+]
+
+
+def _agenda(scheduled, coach, coachee) -> None:
+    people = {"coach": coach, "coachee": coachee}
+    for position, (who, visibility, words) in enumerate(AGENDA):
+        point = TalkingPoint(
+            relationship=scheduled.relationship,
+            scheduled=scheduled,
+            author=people[who],
+            visibility=visibility,
+            position=position,
+        )
+        point.text = words
+        point.save()
+        if who == "coachee" and visibility == TalkingPoint.Visibility.SHARED:
+            notify(
+                recipient=coach,
+                actor=coachee,
+                kind=Notification.Kind.TALKING_POINT,
+                verb="added a talking point for your next session",
+                link=reverse("scheduled_detail", args=[scheduled.public_id]) + "#agenda",
+                key=f"talking_point:{point.public_id}",
             )

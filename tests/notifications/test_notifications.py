@@ -19,6 +19,8 @@ from tests.factories import (
     CheckInRoundFactory,
     RelationshipFactory,
     ScheduledSessionFactory,
+    SessionFactory,
+    TalkingPointFactory,
     UserFactory,
 )
 from tests.helpers import text
@@ -181,7 +183,10 @@ def test_the_owner_of_an_item_due_tomorrow_is_told_once(relationship):
 def test_both_people_get_one_reminder_the_day_before_and_another_if_it_moves(relationship):
     with time_machine.travel(NOW, tick=False):
         scheduled = ScheduledSessionFactory(relationship=relationship)  # Wed 2 Dec, 10:00
-        relationship.sessions.create(held_on=date(2026, 11, 20), duration_minutes=30, focus="other")
+        TalkingPointFactory(scheduled=scheduled, text="Reminder-secret point")
+        SessionFactory(
+            relationship=relationship, held_on=date(2026, 11, 20), agenda="Agenda-secret words"
+        )
     with time_machine.travel(NOW + timedelta(hours=12), tick=False):
         call_command("run_checkins", stdout=StringIO())
     assert _emails("notifications/email/reminder.txt") == []  # two days before: not yet
@@ -195,6 +200,8 @@ def test_both_people_get_one_reminder_the_day_before_and_another_if_it_moves(rel
         )
         assert "Wednesday 2 December 2026, 10:00–10:45 (UTC)" in reminders[0]["body"]
         assert "talking points" in reminders[0]["body"]
+        for reminder in reminders:
+            assert "secret" not in reminder["body"] + reminder["subject"]
         ScheduledSession.objects.filter(pk=scheduled.pk).update(
             starts_at=scheduled.starts_at - timedelta(hours=1),
             ends_at=scheduled.ends_at - timedelta(hours=1),
