@@ -299,16 +299,18 @@ class ScheduledSession(models.Model):
         return f"Scheduled session {self.public_id}"
 
 
-class NoteQuerySet(models.QuerySet):
+class AuthorOrSharedQuerySet(models.QuerySet):
+    """Rows an author keeps private or shares (notes, talking points)."""
+
     def visible_to(self, user):
-        """A private note is its author's alone; a shared note is also readable by the
+        """A private row is its author's alone; a shared one is also readable by the
         other party of the relationship."""
         if not user.is_authenticated:
             return self.none()
-        return self.filter(
-            party_to_started(user), Q(author=user) | Q(visibility=Note.Visibility.SHARED)
-        )
+        return self.filter(party_to_started(user), Q(author=user) | Q(visibility="shared"))
 
+
+class NoteQuerySet(AuthorOrSharedQuerySet):
     def editable_by(self, user):
         return self.visible_to(user).filter(author=user)
 
@@ -466,15 +468,6 @@ class ActionItem(models.Model):
     EDITABLE = ("text", "owner", "due_on")
 
 
-class TalkingPointQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """As for notes: a private talking point is its author's alone; a shared one is
-        also on the other party's agenda."""
-        if not user.is_authenticated:
-            return self.none()
-        return self.filter(
-            party_to_started(user), Q(author=user) | Q(visibility=TalkingPoint.Visibility.SHARED)
-        )
 
 
 class TalkingPoint(models.Model):
@@ -513,7 +506,8 @@ class TalkingPoint(models.Model):
     client_token = models.UUIDField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = TalkingPointQuerySet.as_manager()
+    # As for notes: a private point is its author's alone, a shared one on both agendas.
+    objects = AuthorOrSharedQuerySet.as_manager()
 
     class Meta:
         ordering = ["position", "created_at"]
