@@ -2,7 +2,6 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from config.access import scoped_get_or_404
@@ -25,7 +24,6 @@ def notification_list(request):
         {
             "page": page,
             "has_unread": Notification.objects.visible_to(request.user).unread().exists(),
-            "now": timezone.now(),
         },
     )
 
