@@ -66,8 +66,12 @@ class Notification(models.Model):
     def __str__(self):
         return f"Notification {self.public_id}"
 
+    # What Rapport itself says (no one did it): the verb is the whole sentence.
+    UNSIGNED = {Kind.ITEM_DUE, Kind.CHECKIN_DUE}
+
     @property
     def message(self) -> str:
-        if self.actor_id is None:
+        if self.kind in self.UNSIGNED:
             return self.verb[:1].upper() + self.verb[1:]
-        return f"{self.actor.name} {self.verb}"
+        # Names are read as they are now: a person who left reads as "Former member".
+        return f"{self.actor.name if self.actor_id else 'Someone'} {self.verb}"

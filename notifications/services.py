@@ -72,12 +72,15 @@ def digests_send(*, now: datetime | None = None, site_url: str | None = None) ->
     now = now or timezone.now()
     site_url = (site_url or settings.RAPPORT_SITE_URL).rstrip("/")
     sent = 0
-    for person in User.objects.filter(daily_digest=True, is_active=True):
+    for person in User.objects.filter(daily_digest=True, is_active=True).exclude(email=""):
         zone = zone_of(person)
         local = now.astimezone(zone)
         if local.hour < DIGEST_HOUR:
             continue
         day = local.date()
+        key = f"digest:{person.public_id}:{day.isoformat()}"
+        if OutgoingEmail.objects.filter(idempotency_key=key).exists():
+            continue  # queued already today
         start = datetime.combine(day - timedelta(days=1), time.min, zone)
         end = datetime.combine(day, time.min, zone)
         told = list(
@@ -87,8 +90,7 @@ def digests_send(*, now: datetime | None = None, site_url: str | None = None) ->
             .select_related("actor")
             .order_by("created_at")
         )
-        key = f"digest:{person.public_id}:{day.isoformat()}"
-        if not told or OutgoingEmail.objects.filter(idempotency_key=key).exists():
+        if not told:
             continue
         with transaction.atomic():
             queue_email(

@@ -138,9 +138,11 @@ class EncryptedText(property):
             REGISTRY.append((cls, self))
 
     def associated_data(self, instance) -> bytes:
-        return self._format(instance._meta.label_lower).format(
-            instance.public_id, *(getattr(instance, name) for name in self.bind)
-        ).encode()
+        return (
+            self._format(instance._meta.label_lower)
+            .format(instance.public_id, *(getattr(instance, name) for name in self.bind))
+            .encode()
+        )
 
     @cache  # noqa: B019 - one per attribute and model label, for the life of the process
     def _format(self, label: str) -> str:
@@ -159,11 +161,9 @@ class EncryptedText(property):
 
         def read(ciphertext: str, public_id, *bound) -> str | None:
             if not ciphertext:
-                return ""
+                return None if self.seal_empty else ""
             try:
-                return _decrypt(
-                    ciphertext, template.format(public_id, *bound).encode(), keys_by_id
-                )
+                return _decrypt(ciphertext, template.format(public_id, *bound).encode(), keys_by_id)
             except DecryptionError:
                 return None
 

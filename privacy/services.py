@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from accounts.models import AuditEvent, Invitation, Membership, User
 from accounts.services import audit_record
+from notifications.models import Notification
 from outbox.services import forget_addresses
 from reflections.dimensions import DIMENSIONS
 from reflections.models import (
@@ -174,6 +175,14 @@ def data_export(user: User) -> dict:
         "integrity_self_checks": [
             {"taken_on": c.taken_on.isoformat(), "ratings": c.ratings}
             for c in IntegrityCheck.objects.visible_to(user)
+        ],
+        "notifications": [
+            {
+                "at": n.created_at.isoformat(),
+                "message": n.message,
+                "read_at": n.read_at.isoformat() if n.read_at else None,
+            }
+            for n in Notification.objects.visible_to(user).select_related("actor")
         ],
         "audit_events": [
             {"at": e.created_at.isoformat(), "action": e.action}

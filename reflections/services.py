@@ -279,7 +279,7 @@ def _remind(round_: CheckInRound, recipient: User, kind: str, site_url: str) -> 
                 notify(
                     recipient=recipient,
                     kind=Notification.Kind.CHECKIN_DUE,
-                    verb=f"your check-in with {other.name} is open: how is it going?",
+                    verb="a check-in is open: how is it going?",
                     link=reverse("checkin_detail", args=[round_.public_id]),
                     key=f"checkin:{round_.public_id}",
                 )

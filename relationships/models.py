@@ -468,8 +468,6 @@ class ActionItem(models.Model):
     EDITABLE = ("text", "owner", "due_on")
 
 
-
-
 class TalkingPoint(models.Model):
     """A point for the agenda of a scheduled session, added by either person during the
     week. Not discussed when the session is held (or cancelled), it moves to the next

@@ -323,6 +323,13 @@ def _relationship_query(person, public_id):
             has_drafts=Exists(
                 NoteDraft.objects.visible_to(person).filter(relationship=OuterRef("pk"))
             ),
+            # Talking points waiting for a next session to be scheduled: rarely, so the
+            # page reads them only then.
+            has_waiting_points=Exists(
+                TalkingPoint.objects.visible_to(person).filter(
+                    relationship=OuterRef("pk"), scheduled__isnull=True, discussed_at__isnull=True
+                )
+            ),
             # The next scheduled session, for the page's "Next session" (one that is
             # over counts as held once scheduled_sessions_roll has run).
             next_session_at=Subquery(_next_scheduled.values("starts_at")[:1]),
@@ -509,3 +516,13 @@ def agenda_points(user, scheduled: ScheduledSession) -> list:
 def open_items(user, relationship: CoachingRelationship) -> list:
     """The relationship's open action items, the soonest due first (then undated)."""
     return _open_items(person=user, relationship=relationship) if user.is_authenticated else []
+
+
+def waiting_points(user, relationship: CoachingRelationship) -> list:
+    """Talking points the person may read that wait for the next session to be scheduled
+    (not discussed when theirs was held or cancelled with none after it)."""
+    return list(
+        TalkingPoint.objects.visible_to(user).filter(
+            relationship=relationship, scheduled__isnull=True, discussed_at__isnull=True
+        )
+    )

@@ -564,11 +564,15 @@ def _carry_talking_points(scheduled: ScheduledSession) -> None:
     left = TalkingPoint.objects.filter(scheduled=scheduled, discussed_at__isnull=True)
     if not left.exists():
         return
+    # The next session after this one (never an earlier one still to come), locked while
+    # its agenda is renumbered.
     target = (
-        ScheduledSession.objects.filter(
-            relationship_id=scheduled.relationship_id, status=ScheduledSession.Status.SCHEDULED
+        ScheduledSession.objects.select_for_update()
+        .filter(
+            relationship_id=scheduled.relationship_id,
+            status=ScheduledSession.Status.SCHEDULED,
+            starts_at__gt=scheduled.starts_at,
         )
-        .exclude(pk=scheduled.pk)
         .order_by("starts_at", "pk")
         .first()
     )
@@ -585,13 +589,19 @@ def _carry_talking_points(scheduled: ScheduledSession) -> None:
         TalkingPoint.objects.bulk_update(agenda, ["position"])
 
 
+# How long after its end a session's agenda stays open before it counts as held: the
+# two people tick off what they discussed once the meeting is over, and the points they
+# did not get to move on only then.
+HELD_AFTER = timedelta(hours=12)
+
+
 def scheduled_sessions_roll(now: datetime | None = None) -> int:
-    """Sessions whose time is over count as held (a session can still be logged for
+    """Sessions over for HELD_AFTER count as held (a session can still be logged for
     them), and each series gets its next one. Safe to run in two processes at once: each
     session is marked once, and each next one made once."""
     now = now or timezone.now()
     over = ScheduledSession.objects.filter(
-        status=ScheduledSession.Status.SCHEDULED, ends_at__lte=now
+        status=ScheduledSession.Status.SCHEDULED, ends_at__lte=now - HELD_AFTER
     ).select_related("relationship")
     rolled = 0
     for scheduled in over.iterator():
@@ -632,7 +642,7 @@ def session_reminders_send(*, now: datetime | None = None, site_url: str | None 
             with transaction.atomic():
                 _notify(
                     to=person.email,
-                    subject=f"Tomorrow: your coaching session with {other_name}",
+                    subject=f"Coming up: your coaching session with {other_name}",
                     template="notifications/email/reminder.txt",
                     context={
                         "person": person,
@@ -674,8 +684,7 @@ def action_items_due_notify(*, now: datetime | None = None) -> int:
             notify(
                 recipient=owner,
                 kind=Notification.Kind.ITEM_DUE,
-                verb=f"an action item you own (with {relationship.other_party_name(owner)}) "
-                "is due tomorrow",
+                verb="an action item you own is due tomorrow",
                 link=reverse("my_action_items"),
                 key=key,
             )
@@ -793,7 +802,7 @@ def talking_point_move(*, point: TalkingPoint, user: User, up: bool) -> None:
     seen = [p for p in agenda if not p.is_private or p.author_id == user.pk]
     index = next((i for i, p in enumerate(seen) if p.pk == point.pk), None)
     if index is None:
-        return  # carried to another agenda a moment ago: nothing here to move
+        return  # removed a moment ago: nothing here to move
     neighbour_index = index - 1 if up else index + 1
     if not 0 <= neighbour_index < len(seen):
         return  # already first (or last)
@@ -811,6 +820,9 @@ def talking_point_delete(*, point: TalkingPoint, user: User) -> None:
     if point.author_id != user.pk:
         raise PermissionError("Only the person who added a talking point removes it.")
     _require_writable(point.relationship)
+    if point.scheduled is not None:
+        # A held session's agenda is its record, for both people: it stays as it was.
+        _open_agenda(point.scheduled)
     point.delete()
 
 

@@ -19,6 +19,7 @@ from django.utils.dates import MONTHS, MONTHS_3
 from django.utils.translation import get_language
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.models import User
 from config.access import scoped_get_or_404
@@ -369,6 +370,11 @@ def relationship_detail(request, public_id):
     )
     context["may_schedule"] = services.schedule_refusal(relationship, request.user) is None
     context["next_session"] = _next_session(relationship)
+    context["waiting_points"] = (
+        selectors.waiting_points(request.user, relationship)
+        if relationship.has_waiting_points
+        else ()
+    )
     context["links"] = _page_links(relationship)
     _with_session_labels(context["sessions"])
     # What is due now goes first on the page, above the history.
@@ -469,7 +475,11 @@ def session_schedule(request, public_id):
     return render(
         request,
         "relationships/schedule_form.html",
-        {"relationship": relationship, "form": form},
+        {
+            "relationship": relationship,
+            "form": form,
+            "waiting": selectors.waiting_points(request.user, relationship),
+        },
     )
 
 
@@ -610,8 +620,13 @@ def _agenda_change(request, point, change, done_message) -> HttpResponse:
         if done_message:
             messages.success(request, done_message)
     scheduled = point.scheduled
-    if scheduled is None:  # carried off an agenda that was closed meanwhile
-        return redirect("relationship_detail", public_id=point.relationship.public_id)
+    if scheduled is None:
+        # A point waiting for the next session (its own closed with none after it): the
+        # relationship page lists it. A whole page, not a region, for htmx.
+        url = reverse("relationship_detail", args=[point.relationship.public_id]) + "#schedule"
+        if request.htmx:
+            return HttpResponseClientRedirect(url)
+        return redirect(url)
     return _agenda_response(request, scheduled)
 
 

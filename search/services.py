@@ -10,6 +10,7 @@ associated data their `EncryptedText` attribute binds them to: a ciphertext move
 row the person may read but that is not its own fails to decrypt and is skipped, as the
 pages skip it."""
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -211,7 +212,7 @@ def search(user, query: str) -> Results:
         if scheduled:
             url = reverse("scheduled_detail", args=[scheduled]) + "#agenda"
         else:
-            url = relationship_url(relationship_id)
+            url = relationship_url(relationship_id, "#schedule")  # waiting for a session
         badge = "Private — only you" if private else shared_badge(relationship_id, author_id)
         return Hit(
             "Talking point", f"Agenda with {with_whom(relationship_id)}", url, private, badge
@@ -281,9 +282,13 @@ def search(user, query: str) -> Results:
     # Newest first; described, and their snippets cut, only for the hits shown.
     found.sort(key=lambda hit: hit[0], reverse=True)
     results.total = len(found)
-    for _, text, at, row, describe in found[:MAX_HITS]:
+    for _, text, _, row, describe in found[:MAX_HITS]:
         hit = describe(row)
-        start, end = max(at - SNIPPET, 0), at + len(words[0])
+        # Where the first word is in the text itself (casefolding can change a text's
+        # length, "ß" to "ss", so the position in the folded text may be off here).
+        first = re.search(re.escape(words[0]), text, re.IGNORECASE)
+        at, end = (first.start(), first.end()) if first else (0, 0)
+        start = max(at - SNIPPET, 0)
         hit.before = ("…" if start else "") + text[start:at]
         hit.match = text[at:end]
         hit.after = text[end : end + SNIPPET] + ("…" if end + SNIPPET < len(text) else "")

@@ -157,9 +157,7 @@ def test_an_invitation_and_an_open_check_in_are_told(client, coach, coachee):
     CheckInRoundFactory(relationship=relationship)
     call_command("run_checkins", stdout=StringIO())
     call_command("run_checkins", stdout=StringIO())
-    assert f"Your check-in with {relationship.coach.name} is open: how is it going?" in _told(
-        relationship.coachee
-    )
+    assert "A check-in is open: how is it going?" in _told(relationship.coachee)
     assert len([m for m in _told(relationship.coachee) if "check-in" in m]) == 1
 
 
@@ -174,9 +172,7 @@ def test_the_owner_of_an_item_due_tomorrow_is_told_once(relationship):
         call_command("run_checkins", stdout=StringIO())
         call_command("run_checkins", stdout=StringIO())
 
-    assert _told(relationship.coachee) == [
-        f"An action item you own (with {relationship.coach.name}) is due tomorrow"
-    ]
+    assert _told(relationship.coachee) == ["An action item you own is due tomorrow"]
     assert Notification.objects.get(kind="item_due").link == reverse("my_action_items")
 
 

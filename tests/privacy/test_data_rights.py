@@ -5,6 +5,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import AuditEvent, Invitation, Membership, User
+from notifications.models import Notification
 from reflections.models import CheckInResponse, Reflection
 from relationships.models import (
     CoachingRelationship,
@@ -58,6 +59,11 @@ def history(relationship):
 
 
 def test_export_has_what_i_wrote_or_can_read_and_nothing_else(client, relationship, history):
+    for person, other in ((relationship.coachee, relationship.coach), (relationship.coach, None)):
+        Notification.objects.create(
+            recipient=person, actor=other, kind="shared_note", verb="shared a note with you",
+            link="/", key="export",
+        )  # fmt: skip
     client.force_login(relationship.coachee)
 
     response = client.get(reverse("export_json"))
@@ -70,6 +76,9 @@ def test_export_has_what_i_wrote_or_can_read_and_nothing_else(client, relationsh
     assert data["action_items"][0]["text"] == "Do the thing"
     assert data["scheduled_sessions"][0]["duration_minutes"] == 30
     assert [p["text"] for p in data["talking_points"]] == ["Coachee point"]
+    assert [n["message"] for n in data["notifications"]] == [
+        f"{relationship.coach.name} shared a note with you"
+    ]
     assert data["checkins"][0]["mine"]["comment"] == "Unshared"
     assert data["checkins"][0]["theirs"]["comment"] == "Coach comment"
     assert data["reflections"][0]["body"] == "Coachee journal"

@@ -11,7 +11,7 @@ from django.db import connection
 from django.urls import reverse
 
 from relationships.models import ScheduledSession, TalkingPoint
-from relationships.services import scheduled_sessions_roll
+from relationships.services import HELD_AFTER, scheduled_sessions_roll
 from tests.factories import (
     ActionItemFactory,
     RelationshipFactory,
@@ -200,6 +200,9 @@ def test_a_session_over_unlogged_carries_its_points_when_run_checkins_rolls_it(r
         )
         TalkingPointFactory(scheduled=scheduled, text="Carry me")
     with time_machine.travel(scheduled.ends_at + timedelta(hours=1), tick=False):
+        # Just after the meeting its agenda is still open, to tick off what was discussed.
+        assert scheduled_sessions_roll() == 0
+    with time_machine.travel(scheduled.ends_at + HELD_AFTER, tick=False):
         assert scheduled_sessions_roll() == 1
 
     point = TalkingPoint.objects.get()
@@ -213,9 +216,19 @@ def test_a_one_off_leaves_its_points_waiting_for_the_next_session_scheduled(
 ):
     scheduled = ScheduledSessionFactory(relationship=relationship)
     TalkingPointFactory(scheduled=scheduled, text="Waiting point")
+    TalkingPointFactory(
+        scheduled=scheduled, author=relationship.coachee, visibility="private", text="Sam's own"
+    )
     coach_client.post(reverse("scheduled_cancel", args=[scheduled.public_id]))
-    point = TalkingPoint.objects.get()
+    point = TalkingPoint.objects.get(visibility="shared")
     assert point.scheduled is None and point.carried_from == date(2026, 12, 2)
+    page = text(coach_client.get(reverse("relationship_detail", args=[relationship.public_id])))
+    assert "Waiting for the next session scheduled, not discussed last time: Waiting point" in page
+    assert "Sam's own" not in page  # the coachee's private point waits for them alone
+    schedule_form = text(
+        coach_client.get(reverse("session_schedule", args=[relationship.public_id]))
+    )
+    assert "On its agenda already" in schedule_form and "Waiting point" in schedule_form
 
     coach_client.post(
         reverse("session_schedule", args=[relationship.public_id]),
@@ -268,3 +281,34 @@ def test_another_pair_cannot_see_or_change_an_agenda(other_coach_client, relatio
         assert other_coach_client.post(reverse(name, args=[point.public_id])).status_code == 404
     point.refresh_from_db()
     assert point.discussed_at is None and TalkingPoint.objects.count() == 1
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_cancelled_session_never_sends_its_points_back_to_an_earlier_one(
+    coach_client, relationship
+):
+    earlier = ScheduledSessionFactory(relationship=relationship)  # in two days
+    later = ScheduledSessionFactory(
+        relationship=relationship, starts_at=earlier.starts_at + timedelta(days=7)
+    )
+    TalkingPointFactory(scheduled=later, text="For the later one")
+
+    coach_client.post(reverse("scheduled_cancel", args=[later.public_id]))
+
+    point = TalkingPoint.objects.get()
+    assert point.scheduled is None  # it waits for a session after the cancelled one
+    assert _agenda(earlier, relationship.coach) == []
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_held_sessions_agenda_is_a_record_its_points_stay(client, relationship):
+    scheduled = ScheduledSessionFactory(
+        relationship=relationship, status=ScheduledSession.Status.HELD
+    )
+    point = TalkingPointFactory(scheduled=scheduled, text="Discussed then", discussed_at=NOW)
+    client.force_login(relationship.coach)
+
+    response = client.post(reverse("talking_point_delete", args=[point.public_id]), follow=True)
+
+    assert "its agenda is closed" in text(response)
+    assert TalkingPoint.objects.filter(pk=point.pk).exists()

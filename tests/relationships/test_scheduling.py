@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from relationships.models import CoachingSession, ScheduledSession
-from relationships.services import scheduled_sessions_roll
+from relationships.services import HELD_AFTER, scheduled_sessions_roll
 from tests.factories import RelationshipFactory, ScheduledSessionFactory, SessionFactory
 from tests.helpers import text
 
@@ -191,7 +191,7 @@ def test_a_session_whose_time_is_over_counts_as_held_once_however_often_it_runs(
         scheduled = ScheduledSessionFactory(
             relationship=london, cadence="weekly", series="5f0c6a3e-0000-4000-8000-000000000003"
         )
-    with time_machine.travel(scheduled.ends_at + timedelta(hours=1), tick=False):
+    with time_machine.travel(scheduled.ends_at + HELD_AFTER, tick=False):
         assert scheduled_sessions_roll() == 1
         assert scheduled_sessions_roll() == 0
         call_command("run_checkins", stdout=StringIO())
@@ -205,7 +205,7 @@ def test_a_weekly_series_keeps_its_time_of_day_across_the_clock_change(client, l
         client.force_login(london.coach)
         _schedule(client, london, day="2027-03-25", start_time="10:00", cadence="weekly")
     first = ScheduledSession.objects.get()
-    with time_machine.travel(first.ends_at + timedelta(minutes=1), tick=False):
+    with time_machine.travel(first.ends_at + HELD_AFTER, tick=False):
         scheduled_sessions_roll()
 
     following = ScheduledSession.objects.get(status="scheduled")
@@ -219,7 +219,7 @@ def test_a_monthly_series_on_the_31st_meets_on_the_last_day_of_shorter_months(cl
         client.force_login(london.coach)
         _schedule(client, london, day="2027-01-31", start_time="09:00", cadence="monthly")
     first = ScheduledSession.objects.get()
-    with time_machine.travel(first.ends_at + timedelta(minutes=1), tick=False):
+    with time_machine.travel(first.ends_at + HELD_AFTER, tick=False):
         scheduled_sessions_roll()
 
     following = ScheduledSession.objects.get(status="scheduled")

@@ -15,7 +15,7 @@ class Command(BaseCommand):
     help = (
         "Open due check-in rounds, close expired ones (marking missed answers), queue "
         "reminders, delete journal entries past their author's retention period, count "
-        "scheduled sessions whose time is over as held (a series then gets its next one), "
+        "scheduled sessions over for 12 hours as held (a series then gets its next one), "
         "queue the day-before session reminders and the daily digests, tell owners of "
         "action items due tomorrow, and "
         "delete sent email records and finished tasks older than RAPPORT_EMAIL_KEEP_DAYS. "
@@ -37,7 +37,7 @@ class Command(BaseCommand):
         )
         held = scheduled_sessions_roll()
         if held:
-            self.stdout.write(f"Counted {held} scheduled session(s) whose time is over as held.")
+            self.stdout.write(f"Counted {held} scheduled session(s) over for 12 hours as held.")
         reminders = session_reminders_send(site_url=site_url)
         due = action_items_due_notify()
         digests = digests_send(site_url=site_url)
