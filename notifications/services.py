@@ -11,6 +11,7 @@ from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -53,6 +54,20 @@ def notification_open(*, notification: Notification) -> str:
 
 def notifications_mark_read(*, user: User) -> int:
     return Notification.objects.visible_to(user).unread().update(read_at=timezone.now())
+
+
+# How long notifications are kept: read ones for three months, any for a year. They say
+# only who did what, but a list of everything is more than anyone needs kept.
+KEEP_READ = timedelta(days=90)
+KEEP_ANY = timedelta(days=365)
+
+
+def notifications_prune(*, now: datetime | None = None) -> int:
+    now = now or timezone.now()
+    deleted, _ = Notification.objects.filter(
+        Q(read_at__lt=now - KEEP_READ) | Q(created_at__lt=now - KEEP_ANY)
+    ).delete()
+    return deleted
 
 
 # --- The daily digest (off unless the person turns it on) -------------------------------

@@ -252,3 +252,23 @@ def test_mark_all_read_and_a_page_past_the_end(client, relationship):
     assert "All marked read." in text(response)
     assert "Mark all read" not in text(response)
     assert Notification.objects.filter(read_at__isnull=True).count() == 1  # not theirs
+
+
+def test_old_notifications_are_deleted_read_ones_sooner(relationship):
+    coachee = relationship.coachee
+
+    def told(key, created, read=None):
+        return Notification.objects.create(
+            recipient=coachee, kind="checkin_due", verb="a check-in is open", link="/",
+            key=key, created_at=created, read_at=read,
+        )  # fmt: skip
+
+    kept_unread = told("unread", NOW - timedelta(days=200))
+    told("read long ago", NOW - timedelta(days=100), read=NOW - timedelta(days=95))
+    kept_read = told("read lately", NOW - timedelta(days=100), read=NOW - timedelta(days=10))
+    told("a year old", NOW - timedelta(days=400))
+
+    with time_machine.travel(NOW, tick=False):
+        call_command("run_checkins", stdout=StringIO())
+
+    assert set(Notification.objects.all()) == {kept_unread, kept_read}

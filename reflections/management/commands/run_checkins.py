@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from notifications.services import digests_send
+from notifications.services import digests_send, notifications_prune
 from outbox.services import prune
 from reflections.services import run_checkins
 from relationships.services import (
@@ -17,7 +17,8 @@ class Command(BaseCommand):
         "reminders, delete journal entries past their author's retention period, count "
         "scheduled sessions over for 12 hours as held (a series then gets its next one), "
         "queue the day-before session reminders and the daily digests, tell owners of "
-        "action items due tomorrow, and "
+        "action items due tomorrow, delete notifications read three months ago (or older than a "
+        "year), and "
         "delete sent email records and finished tasks older than RAPPORT_EMAIL_KEEP_DAYS. "
         "Safe to run every few minutes, and in two processes at once."
     )
@@ -46,6 +47,9 @@ class Command(BaseCommand):
                 f"Queued {reminders} session reminder(s) and {digests} daily digest(s); "
                 f"told {due} owner(s) of action items due tomorrow."
             )
+        pruned = notifications_prune()
+        if pruned:
+            self.stdout.write(f"Deleted {pruned} old notification(s).")
         emails, tasks = prune(days=settings.RAPPORT_EMAIL_KEEP_DAYS)
         if emails or tasks:
             self.stdout.write(f"Deleted {emails} old email record(s) and {tasks} finished task(s).")
