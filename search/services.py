@@ -55,17 +55,10 @@ class Results:
     searched: int = 0  # rows read and decrypted
 
 
-def _matches(text: str, words: list[str]) -> int | None:
-    """Where the first word is in `text` if every word is in it (case-insensitive)."""
+def _matches(text: str, words: list[str]) -> bool:
+    """Whether every word is in `text` (case-insensitive)."""
     folded = text.casefold()
-    first = None
-    for word in words:
-        at = folded.find(word)
-        if at < 0:
-            return None
-        if first is None:
-            first = at
-    return first
+    return all(word in folded for word in words)
 
 
 def _when(field: str) -> Cast:
@@ -86,7 +79,7 @@ def search(user, query: str) -> Results:
     results = Results(query=query)
     if not user.is_authenticated or not words:
         return results
-    found: list[tuple] = []  # (when, text, where it matched, the row, how to describe it)
+    found: list[tuple] = []  # (when, text, the row, how to describe it)
 
     def scan(rows, read, describe, *, when_at, text_at=0, id_at=1, bound_at=()):
         """Decrypt and match each row; only the hits shown are described (where each
@@ -94,8 +87,8 @@ def search(user, query: str) -> Results:
         for row in rows:
             results.searched += 1
             text = read(row[text_at], row[id_at], *(row[i] for i in bound_at))
-            if text and (at := _matches(text, words)) is not None:
-                found.append((row[when_at], text, at, row, describe))
+            if text and _matches(text, words):
+                found.append((row[when_at], text, row, describe))
 
     relationships = {r.pk: r for r in CoachingRelationship.objects.for_member(user).with_people()}
 
@@ -282,7 +275,7 @@ def search(user, query: str) -> Results:
     # Newest first; described, and their snippets cut, only for the hits shown.
     found.sort(key=lambda hit: hit[0], reverse=True)
     results.total = len(found)
-    for _, text, _, row, describe in found[:MAX_HITS]:
+    for _, text, row, describe in found[:MAX_HITS]:
         hit = describe(row)
         # Where the first word is in the text itself (casefolding can change a text's
         # length, "ß" to "ss", so the position in the folded text may be off here).
