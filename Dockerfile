@@ -21,4 +21,6 @@ RUN SECRET_KEY=build-only ALLOWED_HOSTS=build RAPPORT_ENCRYPTION_KEYS=YnVpbGQtb2
 
 USER rapport
 EXPOSE 8000
-CMD ["sh", "-c", "python manage.py migrate --noinput && python manage.py createcachetable && exec gunicorn config.wsgi --bind 0.0.0.0:8000 --workers ${WEB_CONCURRENCY:-3} --access-logfile - --forwarded-allow-ips='*'"]
+# Migrations (and the cache table) as the tables' owner, DATABASE_OWNER_URL; then the app
+# serves as DATABASE_URL's role, which owns nothing (privacy/rls.py).
+CMD ["sh", "-c", "DATABASE_URL=${DATABASE_OWNER_URL:-$DATABASE_URL} python manage.py migrate --noinput && DATABASE_URL=${DATABASE_OWNER_URL:-$DATABASE_URL} python manage.py createcachetable && exec gunicorn config.wsgi --bind 0.0.0.0:8000 --workers ${WEB_CONCURRENCY:-3} --access-logfile - --forwarded-allow-ips='*'"]

@@ -2,7 +2,10 @@
 
 import logging
 
+from django.db import connection
 from django.http import Http404
+
+from privacy import rls
 
 logger = logging.getLogger("rapport.access")
 
@@ -14,7 +17,7 @@ def scoped_get_or_404(request, queryset, **lookup):
     try:
         return queryset.get(**lookup)
     except queryset.model.DoesNotExist:
-        if queryset.model._default_manager.filter(**lookup).exists():
+        if _exists(queryset.model, lookup):
             logger.warning(
                 "Refused %s %s to user %s",
                 queryset.model._meta.label_lower,
@@ -22,3 +25,16 @@ def scoped_get_or_404(request, queryset, **lookup):
                 getattr(request.user, "pk", None),
             )
         raise Http404(f"No {queryset.model._meta.verbose_name} here.") from None
+
+
+def _exists(model, lookup: dict) -> bool:
+    """Whether the object exists for anyone: on PostgreSQL the row may be one the
+    database's policies hide from this person, so only a yes or no is asked of it."""
+    if rls.enforced() and set(lookup) == {"public_id"}:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT rapport_exists(%s::regclass, %s)",
+                [model._meta.db_table, lookup["public_id"]],
+            )
+            return cursor.fetchone()[0]
+    return model._default_manager.filter(**lookup).exists()

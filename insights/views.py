@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET
 from accounts.audit import audit_record
 from accounts.models import Membership
 from insights.selectors import dashboard, export_rows
+from privacy.rls import hr_reads
 
 
 def _hr_admin(membership: Membership | None) -> Membership:
@@ -26,10 +27,11 @@ def _hr_admin(membership: Membership | None) -> Membership:
 def insights_dashboard(request):
     membership = _hr_admin(request.page_frame.membership)
     organisation = membership.organisation
-    context = {
-        "membership": membership,
-        **dashboard(organisation, request.GET.get("dimension", "overall")),
-    }
+    with hr_reads():
+        context = {
+            "membership": membership,
+            **dashboard(organisation, request.GET.get("dimension", "overall")),
+        }
     audit_record(
         actor=request.user, action="insights.viewed", target=organisation, organisation=organisation
     )
@@ -43,7 +45,8 @@ def insights_export(request):
     figures blank, with the reason. Each month's rows were written when it was
     published (insights.services.month_export)."""
     organisation = _hr_admin(request.page_frame.membership).organisation
-    figures, activity = export_rows(organisation)
+    with hr_reads():
+        figures, activity = export_rows(organisation)
     audit_record(
         actor=request.user,
         action="insights.exported",

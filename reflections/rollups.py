@@ -26,6 +26,7 @@ from insights.services import (
     month_publish,
     months_published,
 )
+from privacy import rls
 from reflections.dimensions import DIMENSION_KEYS
 from reflections.models import CheckInResponse, CheckInRound
 from relationships.models import CoachingRelationship, CoachingSession
@@ -51,6 +52,11 @@ def _bounds(period: date) -> tuple[datetime, datetime]:
 def month_source(organisation: Organisation, period: date, *, threshold: int | None = None):
     """The closed month `period` as numbers, with teams and HR admins as they are now
     (at publication). `threshold` defaults to the organisation's current k."""
+    with rls.for_purpose(rls.rollups(organisation.pk)):
+        return _month_source(organisation, period, threshold)
+
+
+def _month_source(organisation: Organisation, period: date, threshold: int | None):
     k = threshold or organisation.anonymity_threshold
     start, end = _bounds(period)
     members = dict(
@@ -160,6 +166,11 @@ def activity_publish_closed_month(organisation: Organisation, today: date) -> bo
 
 def _first_month(organisation: Organisation) -> date | None:
     """The earliest month with anything to publish."""
+    with rls.for_purpose(rls.rollups(organisation.pk)):
+        return _first_month_of(organisation)
+
+
+def _first_month_of(organisation: Organisation) -> date | None:
     firsts = [
         CheckInResponse.objects.filter(round__relationship__organisation=organisation).aggregate(
             first=Min("submitted_at")

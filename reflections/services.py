@@ -27,6 +27,7 @@ from config.forms import save_once
 from notifications.models import Notification
 from notifications.services import notify
 from outbox.services import queue_email
+from privacy import rls
 from reflections.dimensions import DIMENSION_KEYS
 from reflections.models import (
     CheckInReminder,
@@ -134,9 +135,15 @@ def round_open(
         return None
 
 
+def _answered(round_: CheckInRound) -> set[int]:
+    """Who has answered the round: who, never what."""
+    with rls.for_purpose(rls.checkins(round_.relationship_id)):
+        return set(round_.responses.values_list("respondent_id", flat=True))
+
+
 def round_close(round_: CheckInRound) -> bool:
     """Close a round whose window has passed, marking who did not answer as missed."""
-    answered = set(round_.responses.values_list("respondent_id", flat=True))
+    answered = _answered(round_)
     relationship = round_.relationship
     updated = CheckInRound.objects.filter(pk=round_.pk, closed_at__isnull=True).update(
         closed_at=timezone.now(),
@@ -300,7 +307,7 @@ def reminders_send(relationship: CoachingRelationship, site_url: str) -> int:
     sent = 0
     now = timezone.now()
     for round_ in CheckInRound.objects.filter(relationship=relationship).open_at(now):
-        answered = set(round_.responses.values_list("respondent_id", flat=True))
+        answered = _answered(round_)
         for person in (relationship.coach, relationship.coachee):
             if person.pk in answered or not person.is_active:
                 continue
@@ -422,9 +429,10 @@ def reflections_purge_expired() -> int:
     deleted = 0
     for journal in JournalSettings.objects.filter(retention_days__isnull=False):
         cutoff = timezone.now() - timedelta(days=journal.retention_days)
-        count, _ = Reflection.objects.filter(
-            author_id=journal.author_id, created_at__lt=cutoff
-        ).delete()
+        with rls.acting(journal.author_id):  # each author's own entries, as them
+            count, _ = Reflection.objects.filter(
+                author_id=journal.author_id, created_at__lt=cutoff
+            ).delete()
         deleted += count
     return deleted
 

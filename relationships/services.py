@@ -23,6 +23,7 @@ from notifications.models import Notification
 from notifications.services import notify
 from outbox.models import OutgoingEmail
 from outbox.services import queue_email
+from privacy import rls
 from reflections.models import zone_of
 from reflections.services import checkin_after_session
 from relationships.models import (
@@ -430,10 +431,12 @@ def session_schedule(
         day_of_month=day.day if cadence == ScheduledSession.Cadence.MONTHLY else None,
         created_by=user,
     )
-    # Points left over from a session held or cancelled with none after it.
-    TalkingPoint.objects.filter(
-        relationship=relationship, scheduled__isnull=True, discussed_at__isnull=True
-    ).update(scheduled=scheduled)
+    # Points left over from a session held or cancelled with none after it, the other
+    # person's private ones too.
+    with rls.for_purpose(rls.agenda(relationship.pk)):
+        TalkingPoint.objects.filter(
+            relationship=relationship, scheduled__isnull=True, discussed_at__isnull=True
+        ).update(scheduled=scheduled)
     _tell_other_party(scheduled, user, "scheduled", site_url=site_url)
     return scheduled
 
@@ -561,6 +564,11 @@ def _carry_talking_points(scheduled: ScheduledSession) -> None:
     next scheduled session, first on its agenda and labelled with the day they were
     first meant for; private ones stay their author's. With no next session yet they
     wait for one (session_schedule picks them up)."""
+    with rls.for_purpose(rls.agenda(scheduled.relationship_id)):
+        _carry_points_of(scheduled)
+
+
+def _carry_points_of(scheduled: ScheduledSession) -> None:
     left = TalkingPoint.objects.filter(scheduled=scheduled, discussed_at__isnull=True)
     if not left.exists():
         return
@@ -747,7 +755,9 @@ def talking_point_add(
         raise ValidationError(
             {"text": f"Keep a talking point under {MAX_TALKING_POINT_LENGTH} characters."}
         )
-    last = TalkingPoint.objects.filter(scheduled=scheduled).order_by("-position").first()
+    # After every point, the other person's private ones included.
+    with rls.for_purpose(rls.agenda(relationship.pk)):
+        last = TalkingPoint.objects.filter(scheduled=scheduled).order_by("-position").first()
     point = TalkingPoint(
         relationship=relationship,
         scheduled=scheduled,
@@ -798,6 +808,11 @@ def talking_point_move(*, point: TalkingPoint, user: User, up: bool) -> None:
     """Move a point above (or below) the next point the person sees: the other person's
     private points keep their places among the rest."""
     _require_agenda_change(point, user)
+    with rls.for_purpose(rls.agenda(point.relationship_id)):
+        _move(point, user, up)
+
+
+def _move(point: TalkingPoint, user: User, up: bool) -> None:
     agenda = list(TalkingPoint.objects.filter(scheduled_id=point.scheduled_id))
     seen = [p for p in agenda if not p.is_private or p.author_id == user.pk]
     index = next((i for i, p in enumerate(seen) if p.pk == point.pk), None)

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from privacy import rls
 from privacy.encryption import newest_key_id
 from privacy.rotation import rotate_all
 
@@ -12,6 +13,12 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
+        if not rls.sees_every_row():
+            raise CommandError(
+                "Run this as the tables' owner, as migrations run (DATABASE_URL set to the "
+                "owner's URL): as the app role the database shows it only some private "
+                "texts, and the rest would stay under the old key. Nothing was changed."
+            )
         report = rotate_all()
         for label, count in report.counts.items():
             self.stdout.write(f"{label}: {count} re-encrypted")
