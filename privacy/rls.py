@@ -3,8 +3,8 @@ person asking may read (issue 18).
 
 The web app connects as `rapport_app`, a role that owns no table and cannot bypass
 row-level security; migrations run as the tables' owner. The policies (in
-privacy/migrations/0001_row_level_security.py) read who is asking from two settings of
-the database session:
+privacy/migrations/0001_row_level_security.py and 0002) read who is asking from two
+settings of the database session:
 
 - `app.user_id`: the signed-in person, set for the length of each request by
   `RowSecurityMiddleware`, and empty outside any request;
@@ -46,9 +46,15 @@ def agenda(relationship_id: int) -> str:
 
 
 def checkins(relationship_id: int) -> str:
-    """Finding who of a relationship has answered a check-in round (to close it, or to
-    remind the other): who, never what."""
+    """Opening and closing a relationship's check-in rounds: its sessions (a round opens
+    after one) and who has answered (to close a round, or to remind the other): who,
+    never what."""
     return f"checkins:{relationship_id}"
+
+
+DUE_ITEMS = "due-items"
+"""Finding open action items due tomorrow, to tell their owners: the policy shows this
+task open items with a due date, no other."""
 
 
 def rollups(organisation_id: int) -> str:

@@ -340,7 +340,7 @@ def run_checkins(*, site_url: str | None = None) -> RunReport:
     )
     for relationship in relationships.distinct().select_related("coach", "coachee"):
         today = today_for(relationship)
-        with transaction.atomic():
+        with transaction.atomic(), rls.for_purpose(rls.checkins(relationship.pk)):
             report.closed += rounds_close_expired(relationship)
             report.opened += bool(rounds_open_due(relationship, today))
             if relationship.status == CoachingRelationship.Status.ACTIVE:

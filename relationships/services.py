@@ -671,6 +671,11 @@ def action_items_due_notify(*, now: datetime | None = None) -> int:
     item and due date."""
     now = now or timezone.now()
     today = now.astimezone(UTC).date()
+    with rls.for_purpose(rls.DUE_ITEMS):
+        return _tell_items_due(now, today)
+
+
+def _tell_items_due(now: datetime, today: date) -> int:
     due = ActionItem.objects.filter(
         done_at__isnull=True,
         due_on__gte=today,

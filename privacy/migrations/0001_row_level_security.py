@@ -10,6 +10,8 @@ Nothing here runs on SQLite."""
 
 from django.db import migrations
 
+from privacy.migrations._row_security import apply_policies, drop_policies
+
 NOT_STARTED = "('invited', 'declined', 'expired', 'withdrawn')"
 
 ROLES = """
@@ -139,39 +141,19 @@ POLICIES = {
 }
 
 
-def _policy_sql(table, name, command, using, check):
-    sql = f"CREATE POLICY {name} ON {table} AS PERMISSIVE FOR {command} TO rapport_app"
-    if using:
-        sql += f" USING ({using})"
-    if check:
-        sql += f" WITH CHECK ({check})"
-    return sql + ";"
-
-
 def forwards(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    statements = [ROLES, FUNCTIONS]
-    for table, policies in POLICIES.items():
-        statements.append(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY;")
-        statements += [_policy_sql(table, *policy) for policy in policies]
-    with schema_editor.connection.cursor() as cursor:
-        for statement in statements:
-            cursor.execute(statement)
+    apply_policies(schema_editor, POLICIES, before=[ROLES, FUNCTIONS])
 
 
 def backwards(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    with schema_editor.connection.cursor() as cursor:
-        for table, policies in POLICIES.items():
-            for name, *_ in policies:
-                cursor.execute(f"DROP POLICY IF EXISTS {name} ON {table};")
-            cursor.execute(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY;")
-        cursor.execute(
+    drop_policies(
+        schema_editor,
+        POLICIES,
+        after=[
             "DROP FUNCTION IF EXISTS rapport_purpose_id(text), rapport_exists(regclass, uuid),"
             " rapport_user_id(), rapport_purpose();"
-        )
+        ],
+    )
 
 
 class Migration(migrations.Migration):

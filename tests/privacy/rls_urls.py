@@ -8,7 +8,7 @@ from django.urls import path
 
 from config.urls import urlpatterns as project_urlpatterns
 from reflections.models import CheckInResponse, IntegrityCheck, Reflection
-from relationships.models import Note, NoteDraft, TalkingPoint
+from relationships.models import ActionItem, CoachingSession, Note, NoteDraft, TalkingPoint
 
 
 @login_not_required
@@ -26,6 +26,8 @@ def every_private_row(request):
             "journal": [entry.body for entry in Reflection.objects.all()],
             "self_checks": [str(check.public_id) for check in IntegrityCheck.objects.all()],
             "answers": [str(answer.public_id) for answer in CheckInResponse.objects.all()],
+            "sessions": [session.summary for session in CoachingSession.objects.all()],
+            "action_items": [item.text for item in ActionItem.objects.all()],
         }
     )
 

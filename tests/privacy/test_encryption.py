@@ -10,6 +10,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
+from privacy import rls
 from privacy.encryption import REGISTRY, DecryptionError, key_id_of, newest_key_id
 from reflections.dimensions import DIMENSION_KEYS
 from reflections.models import CheckInResponse
@@ -174,6 +175,12 @@ def test_the_admin_never_shows_private_text_even_to_a_superuser(admin_client, ad
 
     for page in pages:
         response = admin_client.get(page)
+        if rls.enforced() and page.startswith("/admin/relationships/coachingsession/"):
+            # On PostgreSQL the database does not give a superuser another pair's session:
+            # the list is empty and the session's page says it does not exist.
+            assert response.status_code == (200 if page.endswith("session/") else 302), page
+            assert "drinking" not in response.content.decode(), page
+            continue
         assert response.status_code == 200, page
         body = response.content.decode()
         assert "drinking" not in body and relationship.purpose_ciphertext[:20] not in body, page

@@ -4,7 +4,7 @@ and HR's role reads the published rollups and nothing else. SQLite has no row-le
 security (the README says which guarantees need PostgreSQL), so these run on PostgreSQL
 only; CI runs the suite there."""
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 from io import StringIO
 
 import pytest
@@ -16,12 +16,21 @@ from django.test import Client
 from django.utils import timezone
 
 from insights.models import PublishedMonth
+from notifications.models import Notification
 from privacy import rls
 from reflections.models import CheckInResponse, IntegrityCheck, Reflection
 from reflections.rollups import month_source
 from reflections.services import journal_retention_set
-from relationships.models import CoachingRelationship, Note, NoteDraft, TalkingPoint
+from relationships.models import (
+    ActionItem,
+    CoachingRelationship,
+    CoachingSession,
+    Note,
+    NoteDraft,
+    TalkingPoint,
+)
 from tests.factories import (
+    ActionItemFactory,
     CheckInResponseFactory,
     CheckInRoundFactory,
     HRAdminMembershipFactory,
@@ -32,6 +41,7 @@ from tests.factories import (
     ReflectionFactory,
     RelationshipFactory,
     ScheduledSessionFactory,
+    SessionFactory,
     TalkingPointFactory,
     UserFactory,
 )
@@ -72,6 +82,10 @@ def world(organisation):
     CheckInResponseFactory(round=round_, respondent=coach)
     CheckInResponseFactory(round=round_, respondent=coachee, shared=False, comment="unshared")
     CheckInResponseFactory(round=CheckInRoundFactory(relationship=others), respondent=others.coach)
+    SessionFactory(relationship=pair, summary="our session")
+    SessionFactory(relationship=others, summary="their session")
+    ActionItemFactory(relationship=pair, text="our item")
+    ActionItemFactory(relationship=others, text="their item")
     superuser = UserFactory(is_staff=True, is_superuser=True)
     Authenticator.objects.create(user=superuser, type=Authenticator.Type.TOTP, data={})
     return {
@@ -81,6 +95,7 @@ def world(organisation):
         "colleague": MembershipFactory(organisation=organisation).user,
         "hr admin": HRAdminMembershipFactory(organisation=organisation).user,
         "superuser": superuser,
+        "other pair": others,
     }
 
 
@@ -100,6 +115,8 @@ def _expected(user) -> dict:
         "journal": sorted(r.body for r in Reflection.objects.visible_to(user)),
         "self_checks": sorted(str(c.public_id) for c in IntegrityCheck.objects.visible_to(user)),
         "answers": sorted(str(a.public_id) for a in _answers_of(user)),
+        "sessions": sorted(s.summary for s in CoachingSession.objects.visible_to(user)),
+        "action_items": sorted(i.text for i in ActionItem.objects.visible_to(user)),
     }
 
 
@@ -146,6 +163,8 @@ TABLES = {
     "talking_points": ("relationships_talkingpoint", TalkingPoint),
     "journal": ("reflections_reflection", Reflection),
     "self_checks": ("reflections_integritycheck", IntegrityCheck),
+    "sessions": ("relationships_coachingsession", CoachingSession),
+    "action_items": ("relationships_actionitem", ActionItem),
 }
 
 
@@ -200,6 +219,18 @@ def test_the_database_refuses_writes_to_rows_the_person_may_not_write(world):
                 " VALUES (gen_random_uuid(), %s, '', 'x', now(), now(), 1)",
                 [coach.pk],
             )
+        # Another pair's session and items: not to be changed, nor added to.
+        cursor.execute(
+            "UPDATE relationships_coachingsession SET summary_ciphertext = 'x'"
+            " WHERE relationship_id = %s",
+            [world["other pair"].pk],
+        )
+        assert cursor.rowcount == 0
+        cursor.execute(
+            "DELETE FROM relationships_actionitem WHERE relationship_id = %s",
+            [world["other pair"].pk],
+        )
+        assert cursor.rowcount == 0
         # A shared talking point is either party's to tick off, never to make private.
         cursor.execute(
             "UPDATE relationships_talkingpoint SET discussed_at = now() WHERE id = %s",
@@ -291,6 +322,23 @@ def test_run_checkins_carries_private_points_under_row_level_security(organisati
     assert set(following.talking_points.values_list("pk", flat=True)) == {kept.pk, shared.pk}
     kept.refresh_from_db()
     assert kept.text == "only mine" and kept.is_private
+
+
+def test_run_checkins_tells_owners_of_items_due_tomorrow_under_row_level_security(
+    organisation,
+):
+    pair = RelationshipFactory(organisation=organisation)
+    tomorrow = timezone.now().astimezone(UTC).date() + timedelta(days=1)
+    ActionItemFactory(relationship=pair, text="Send the plan", due_on=tomorrow)
+    call_command("run_checkins", stdout=StringIO())
+    assert Notification.objects.filter(recipient=pair.coachee, kind="item_due").count() == 1
+
+
+def test_run_checkins_opens_a_round_after_a_session_under_row_level_security(organisation):
+    pair = RelationshipFactory(organisation=organisation, checkin_cadence="after_session")
+    SessionFactory(relationship=pair, held_on=timezone.localdate())
+    call_command("run_checkins", stdout=StringIO())
+    assert pair.checkin_rounds.count() == 1
 
 
 def test_run_checkins_knows_who_answered_under_row_level_security(organisation):

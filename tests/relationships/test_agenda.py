@@ -238,6 +238,9 @@ def test_a_one_off_leaves_its_points_waiting_for_the_next_session_scheduled(
     following = ScheduledSession.objects.get(status="scheduled")
     assert _agenda(following, relationship.coach) == ["Waiting point"]
     assert "carried from 2 Dec 2026" in _page(coach_client, following)
+    # The coach's scheduling brought the coachee's private point along, unseen by the coach
+    # (on PostgreSQL through the database's agenda context: privacy/rls.py).
+    assert TalkingPoint.objects.filter(scheduled=following).count() == 2
 
 
 @time_machine.travel(NOW, tick=False)
