@@ -93,9 +93,12 @@ ROUNDS_OF_ONE_ORGANISATION = (
     " JOIN relationships_coachingrelationship r ON r.id = ro.relationship_id"
     " WHERE r.organisation_id = rapport_purpose_id('rollups'))"
 )
+# An answer's round, looked up for each of the other party's answers: hashing every
+# round of the reader's relationships instead (hundreds, for a coach of several) cost
+# the relationship page's read of its latest rounds twice as much.
 MY_ROUNDS = (
-    "round_id IN (SELECT ro.id FROM reflections_checkinround ro"
-    f" WHERE ro.relationship_id IN ({MY_RELATIONSHIPS}))"
+    "EXISTS (SELECT 1 FROM reflections_checkinround ro WHERE ro.id = round_id"
+    f" AND ro.relationship_id IN ({MY_RELATIONSHIPS}))"
 )
 POLICIES = {
     # A private note is its author's; a shared one is also the other party's to read.
