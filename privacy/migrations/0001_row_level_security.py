@@ -35,7 +35,7 @@ ALTER DEFAULT PRIVILEGES IN SCHEMA public
 GRANT SELECT ON insights_publishedmonth, insights_publishedcell TO rapport_hr;
 """
 
-FUNCTIONS = f"""
+FUNCTIONS = """
 CREATE OR REPLACE FUNCTION rapport_user_id() RETURNS bigint
   LANGUAGE sql STABLE
   AS $$ SELECT NULLIF(current_setting('app.user_id', true), '')::bigint $$;
