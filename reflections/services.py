@@ -135,15 +135,9 @@ def round_open(
         return None
 
 
-def _answered(round_: CheckInRound) -> set[int]:
-    """Who has answered the round: who, never what."""
-    with rls.for_purpose(rls.checkins(round_.relationship_id)):
-        return set(round_.responses.values_list("respondent_id", flat=True))
-
-
 def round_close(round_: CheckInRound) -> bool:
     """Close a round whose window has passed, marking who did not answer as missed."""
-    answered = _answered(round_)
+    answered = set(round_.responses.values_list("respondent_id", flat=True))
     relationship = round_.relationship
     updated = CheckInRound.objects.filter(pk=round_.pk, closed_at__isnull=True).update(
         closed_at=timezone.now(),
@@ -307,7 +301,7 @@ def reminders_send(relationship: CoachingRelationship, site_url: str) -> int:
     sent = 0
     now = timezone.now()
     for round_ in CheckInRound.objects.filter(relationship=relationship).open_at(now):
-        answered = _answered(round_)
+        answered = set(round_.responses.values_list("respondent_id", flat=True))
         for person in (relationship.coach, relationship.coachee):
             if person.pk in answered or not person.is_active:
                 continue
