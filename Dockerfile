@@ -21,6 +21,7 @@ RUN SECRET_KEY=build-only ALLOWED_HOSTS=build RAPPORT_ENCRYPTION_KEYS=YnVpbGQtb2
 
 USER rapport
 EXPOSE 8000
-# Migrations (and the cache table) as the tables' owner, DATABASE_OWNER_URL; then the app
+# Migrations (and the cache table) as the tables' owner, DATABASE_OWNER_URL, the key
+# store's too (RAPPORT_KEYS_DATABASE_OWNER_URL when it has a URL of its own); then the app
 # serves as DATABASE_URL's role, which owns nothing (privacy/rls.py).
-CMD ["sh", "-c", "DATABASE_URL=${DATABASE_OWNER_URL:-$DATABASE_URL} python manage.py migrate --noinput && DATABASE_URL=${DATABASE_OWNER_URL:-$DATABASE_URL} python manage.py createcachetable && exec gunicorn config.wsgi --bind 0.0.0.0:8000 --workers ${WEB_CONCURRENCY:-3} --access-logfile - --forwarded-allow-ips='*'"]
+CMD ["sh", "-c", "DATABASE_URL=${DATABASE_OWNER_URL:-$DATABASE_URL} python manage.py migrate --noinput && DATABASE_URL=${DATABASE_OWNER_URL:-$DATABASE_URL} RAPPORT_KEYS_DATABASE_URL=${RAPPORT_KEYS_DATABASE_OWNER_URL:-${RAPPORT_KEYS_DATABASE_URL:-}} python manage.py migrate --database keys --noinput && DATABASE_URL=${DATABASE_OWNER_URL:-$DATABASE_URL} python manage.py createcachetable && exec gunicorn config.wsgi --bind 0.0.0.0:8000 --workers ${WEB_CONCURRENCY:-3} --access-logfile - --forwarded-allow-ips='*'"]

@@ -7,7 +7,7 @@ from allauth.mfa.models import Authenticator
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connections, transaction
 from django.http import HttpResponse, HttpResponseServerError
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
@@ -80,13 +80,14 @@ def healthz(request):
 @never_cache
 @transaction.non_atomic_requests
 def readyz(request):
-    """Ready to serve: the database answers."""
-    try:
-        connection.ensure_connection()
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-    except DatabaseError:
-        return HttpResponse("database unreachable\n", status=503, content_type="text/plain")
+    """Ready to serve: the database answers, and the key store (config.routers), without
+    which no private text can be read or written."""
+    for alias, what in (("default", "database"), ("keys", "key store")):
+        try:
+            with connections[alias].cursor() as cursor:
+                cursor.execute("SELECT 1")
+        except DatabaseError:
+            return HttpResponse(f"{what} unreachable\n", status=503, content_type="text/plain")
     return HttpResponse("ready\n", content_type="text/plain")
 
 

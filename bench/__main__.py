@@ -144,31 +144,38 @@ def prepare_environment(database_url: str) -> None:
 
 
 def recreate_database(database_url: str) -> None:
+    """The benchmark's database and its key store beside it (config.env.key_store_url)."""
     import psycopg
 
-    parts = urlsplit(database_url)
-    name = parts.path.lstrip("/")
-    # It is dropped and created again: never let a mistyped URL point this at real data.
-    if not re.fullmatch(r"[a-z0-9_]*bench[a-z0-9_]*", name):
-        sys.exit(
-            "The benchmark database's name must contain 'bench' and only lowercase letters, "
-            f"digits or _ (it is dropped and created again): {name!r}"
-        )
-    server = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(server, autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        connection.execute(f"CREATE DATABASE {name}")
+    from config.env import key_store_url
+
+    for url in (database_url, key_store_url(database_url)):
+        parts = urlsplit(url)
+        name = parts.path.lstrip("/")
+        # It is dropped and created again: never let a mistyped URL point this at real data.
+        if not re.fullmatch(r"[a-z0-9_]*bench[a-z0-9_]*", name):
+            sys.exit(
+                "The benchmark database's name must contain 'bench' and only lowercase "
+                f"letters, digits or _ (it is dropped and created again): {name!r}"
+            )
+        server = urlunsplit(parts._replace(path="/postgres"))
+        with psycopg.connect(server, autocommit=True) as connection:
+            connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            connection.execute(f"CREATE DATABASE {name}")
 
 
 def drop_database(database_url: str) -> None:
     import psycopg
 
-    parts = urlsplit(database_url)
-    if "bench" not in parts.path:
-        sys.exit(f"Not dropping {parts.path[1:]!r}: only a benchmark database is dropped.")
-    server = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(server, autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {parts.path.lstrip('/')} WITH (FORCE)")
+    from config.env import key_store_url
+
+    for url in (database_url, key_store_url(database_url)):
+        parts = urlsplit(url)
+        if "bench" not in parts.path:
+            sys.exit(f"Not dropping {parts.path[1:]!r}: only a benchmark database is dropped.")
+        server = urlunsplit(parts._replace(path="/postgres"))
+        with psycopg.connect(server, autocommit=True) as connection:
+            connection.execute(f"DROP DATABASE IF EXISTS {parts.path.lstrip('/')} WITH (FORCE)")
 
 
 def free_port() -> int:
@@ -1253,6 +1260,7 @@ def seed_database(args) -> dict | None:
     print(f"Seeding the {args.scale} data set into {urlsplit(args.database_url).path[1:]} ...")
     started = time.monotonic()
     call_command("migrate", verbosity=0)
+    call_command("migrate", database="keys", verbosity=0)
     call_command("createcachetable", verbosity=0)
     seeded = seed(SCALES[args.scale], progress=sys.stderr.isatty())
     total = round(time.monotonic() - started, 1)

@@ -187,12 +187,15 @@ def _copy(model, columns: list[str], rows: list[tuple], progress: bool) -> int:
 
 
 def _encrypted(model, attribute: str, public_id, text: str, **bound) -> str:
-    """The ciphertext production would store for `text` on that row."""
+    """The ciphertext production would store for `text` on that row: sealed with its
+    author's or its relationship's data key, made in the key store as production makes it."""
     descriptor = model.__dict__[attribute]
     row = SimpleNamespace(_meta=model._meta, public_id=public_id, **bound)
     if not text and not descriptor.seal_empty:
         return ""
-    return encrypt(text, associated_data=descriptor.associated_data(row))
+    return encrypt(
+        text, associated_data=descriptor.associated_data(row), owner=descriptor.owner_of(row)
+    )
 
 
 def _next_id(model) -> int:

@@ -107,3 +107,17 @@ def database_from_url(url: str, *, base_dir: Path) -> dict:
     raise ImproperlyConfigured(
         f"DATABASE_URL must start with sqlite:// or postgres://, not {scheme or url!r}."
     )
+
+
+def key_store_url(database_url: str) -> str:
+    """RAPPORT_KEYS_DATABASE_URL when it is not set: beside the main database, a
+    database of its own (`rapport` → `rapport_keys`, `db.sqlite3` → `db-keys.sqlite3`).
+    Production should give it a server, and a backup retention, of its own (README)."""
+    address, question, query = database_url.partition("?")
+    folder, _, name = address.rpartition("/")
+    if urlsplit(database_url).scheme.lower() == "sqlite":
+        stem, dot, suffix = name.rpartition(".")
+        name = f"{stem}-keys{dot}{suffix}" if dot else f"{name}-keys"
+    else:
+        name = f"{name}_keys"
+    return f"{folder}/{name}{question}{query}"

@@ -1,9 +1,17 @@
 """Authenticated encryption for private text at rest.
 
-AES-256-GCM with keys from RAPPORT_ENCRYPTION_KEYS (comma-separated, base64, newest
-first). Each ciphertext names its key by a short fingerprint, so older keys keep
-decrypting after rotation, and is bound to the row and field it belongs to by
-associated data: copied to another row or field, it fails to decrypt.
+AES-256-GCM. Two formats, each naming its key so older keys keep decrypting:
+
+- `v2:<data key id>:…` is sealed with a data key (privacy.keys): the author's own for
+  private text, the relationship's for text its two people share. Destroying the key
+  shreds the text (issue 18).
+- `v1:<fingerprint>:…` is sealed directly with a master key from RAPPORT_ENCRYPTION_KEYS
+  (comma-separated, base64, newest first): the data keys themselves, the few fields that
+  belong to no one person (a relationship's purpose, the outbox), and rows written before
+  data keys, until `rotate_encryption_keys` converts them.
+
+Either way a ciphertext is bound to the row and field it belongs to by associated data:
+copied to another row or field, it fails to decrypt.
 """
 
 import base64
@@ -17,7 +25,10 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from privacy import keys as data_keys
+
 FORMAT = "v1"
+DATA_KEY_FORMAT = "v2"
 NONCE_BYTES = 12
 
 
@@ -69,15 +80,22 @@ def newest_key_id() -> str:
 
 
 def key_id_of(ciphertext: str) -> str | None:
+    """The id of the key that sealed it: a master key's fingerprint (v1) or a data key's
+    id (v2)."""
     parts = ciphertext.split(":", 2)
-    return parts[1] if len(parts) == 3 and parts[0] == FORMAT else None
+    return parts[1] if len(parts) == 3 and parts[0] in (FORMAT, DATA_KEY_FORMAT) else None
 
 
-def encrypt(plaintext: str, *, associated_data: bytes) -> str:
-    key_id, aead = keys()[0]
+def encrypt(plaintext: str, *, associated_data: bytes, owner: tuple[str, int] | None = None) -> str:
+    """Sealed with the owner's data key (`(privacy.keys.PERSON, user_id)` or
+    `(privacy.keys.RELATIONSHIP, relationship_id)`), or with no owner the newest master key."""
+    if owner is None:
+        version, (key_id, aead) = FORMAT, keys()[0]
+    else:
+        version, (key_id, aead) = DATA_KEY_FORMAT, data_keys.key_for(*owner)
     nonce = os.urandom(NONCE_BYTES)
     sealed = aead.encrypt(nonce, plaintext.encode("utf-8"), associated_data)
-    return f"{FORMAT}:{key_id}:{base64.b64encode(nonce + sealed).decode('ascii')}"
+    return f"{version}:{key_id}:{base64.b64encode(nonce + sealed).decode('ascii')}"
 
 
 def decrypt(ciphertext: str, *, associated_data: bytes) -> str:
@@ -90,11 +108,17 @@ def _decrypt(ciphertext: str, associated_data: bytes, keys_by_id: dict[str, AESG
         blob = base64.b64decode(payload, validate=True)
     except (ValueError, binascii.Error):
         raise DecryptionError("Not a Rapport ciphertext.") from None
-    if version != FORMAT:
+    if version == DATA_KEY_FORMAT:
+        try:
+            aead = data_keys.key_by_id(key_id)
+        except data_keys.KeyMissing:
+            raise DecryptionError(f"Data key {key_id} was destroyed.") from None
+    elif version == FORMAT:
+        aead = keys_by_id.get(key_id)
+        if aead is None:
+            raise DecryptionError(f"No key {key_id} in RAPPORT_ENCRYPTION_KEYS.")
+    else:
         raise DecryptionError(f"Unknown ciphertext format {version!r}.")
-    aead = keys_by_id.get(key_id)
-    if aead is None:
-        raise DecryptionError(f"No key {key_id} in RAPPORT_ENCRYPTION_KEYS.")
     if len(blob) < NONCE_BYTES + 16:  # a nonce and a tag at the least
         raise DecryptionError("The ciphertext is truncated.")
     try:
@@ -122,12 +146,25 @@ class EncryptedText(property):
     With `seal_empty`, empty text is encrypted too, so every row carries a seal that
     vouches for its bound columns (see `read_or_none`). It is a `property` so
     Django's model constructor accepts it as a keyword argument.
+
+    `owner` says whose data key seals the text: a function of the row giving
+    `(privacy.keys.PERSON, user_id)` or `(privacy.keys.RELATIONSHIP, relationship_id)`,
+    from bound attributes only (`person_key`, `relationship_key`, `private_or_shared_key`).
+    Without one the text is sealed with the master key.
     """
 
-    def __init__(self, column: str, *, bind: tuple[str, ...] = (), seal_empty: bool = False):
+    def __init__(
+        self,
+        column: str,
+        *,
+        bind: tuple[str, ...] = (),
+        seal_empty: bool = False,
+        owner=None,
+    ):
         self.column = column
         self.bind = bind  # more attributes of the row the ciphertext is bound to
         self.seal_empty = seal_empty
+        self.owner = owner
         super().__init__(self._get, self._set)
 
     def contribute_to_class(self, cls, name):
@@ -189,6 +226,39 @@ class EncryptedText(property):
     def _set(self, instance, value: str) -> None:
         sealed = value or self.seal_empty
         ciphertext = (
-            encrypt(value or "", associated_data=self.associated_data(instance)) if sealed else ""
+            encrypt(
+                value or "",
+                associated_data=self.associated_data(instance),
+                owner=self.owner_of(instance),
+            )
+            if sealed
+            else ""
         )
         setattr(instance, self.column, ciphertext)
+
+    def owner_of(self, instance) -> tuple[str, int] | None:
+        if self.owner is None:
+            return None
+        owner = self.owner(instance)
+        if owner[1] is None:
+            # Like a bound attribute, the owner must be known before the text is set.
+            raise ValueError(f"{self.name}: set its owner before its text.")
+        return owner
+
+
+def person_key(attribute: str):
+    """Sealed with the data key of the person in `attribute` (a user id)."""
+    return lambda row: (data_keys.PERSON, getattr(row, attribute))
+
+
+def relationship_key(attribute: str = "relationship_id"):
+    """Sealed with the data key of the relationship in `attribute`."""
+    return lambda row: (data_keys.RELATIONSHIP, getattr(row, attribute))
+
+
+def private_or_shared_key(row):
+    """A note or talking point: private ones with the author's key, shared ones with the
+    relationship's, which both its people read."""
+    if row.visibility == "private":
+        return (data_keys.PERSON, row.author_id)
+    return (data_keys.RELATIONSHIP, row.relationship_id)

@@ -19,6 +19,7 @@ from accounts.models import AuditEvent, Invitation, Membership, User
 from accounts.services import audit_record
 from notifications.models import Notification
 from outbox.services import forget_addresses
+from privacy import keys
 from reflections.dimensions import DIMENSIONS
 from reflections.models import (
     CheckInResponse,
@@ -241,7 +242,7 @@ def account_delete(*, user: User) -> None:
     if organisation is not None:
         own |= Q(organisation=organisation, email__iexact=user.email)
     for invitation in Invitation.objects.filter(own):
-        invitation.email = f"deleted-{uuid.uuid4().hex}@deleted.invalid"
+        invitation.email = f"deleted-{uuid.uuid4().hex}{keys.DELETED_EMAIL_DOMAIN}"
         if invitation.accepted_at is None and invitation.revoked_at is None:
             invitation.revoked_at = now
         invitation.save(update_fields=["email", "revoked_at"])
@@ -249,7 +250,7 @@ def account_delete(*, user: User) -> None:
     # Email to them: unsent ones cancelled, their address gone from every row, except
     # another organisation's outstanding invitation (as above, not ours to touch).
     forget_addresses(addresses, spare=_outstanding_invitation_email)
-    user.email = f"deleted-{uuid.uuid4().hex}@deleted.invalid"
+    user.email = f"deleted-{uuid.uuid4().hex}{keys.DELETED_EMAIL_DOMAIN}"
     user.display_name = "Former member"
     user.is_active = False
     user.is_staff = False
@@ -258,3 +259,6 @@ def account_delete(*, user: User) -> None:
     user.save()
     # No personal data: not even who it was.
     audit_record(actor=None, action="account.deleted", organisation=organisation)
+    # Their private text is deleted above; destroying the only key that opens it makes
+    # every copy unreadable too, old backups of the database included.
+    keys.destroy_after_commit(keys.PERSON, user.pk)

@@ -17,7 +17,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from privacy.encryption import EncryptedText
+from privacy.encryption import EncryptedText, person_key
 from relationships.models import CoachingRelationship, CoachingSession, party_to_started
 
 ANSWER = [MinValueValidator(1), MaxValueValidator(5)]
@@ -135,7 +135,10 @@ class CheckInResponse(models.Model):
     # empty: a database edit flipping `shared` (or moving the row) breaks the seal, and
     # the other party is then shown nothing of the response (see comment_or_none).
     comment = EncryptedText(
-        "comment_ciphertext", bind=("respondent_id", "round_id", "shared"), seal_empty=True
+        "comment_ciphertext",
+        bind=("respondent_id", "round_id", "shared"),
+        seal_empty=True,
+        owner=person_key("respondent_id"),
     )
     shared = models.BooleanField(
         default=True, help_text="Whether the other person may see these answers."
@@ -228,7 +231,7 @@ class Reflection(models.Model):
     )
     prompt = models.CharField(max_length=40, blank=True)
     body_ciphertext = models.TextField(editable=False)
-    body = EncryptedText("body_ciphertext", bind=("author_id",))
+    body = EncryptedText("body_ciphertext", bind=("author_id",), owner=person_key("author_id"))
     version = models.PositiveIntegerField(default=1)
     client_token = models.UUIDField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -315,7 +318,9 @@ class IntegrityCheck(models.Model):
     taken_on = models.DateField(default=timezone.localdate)
     client_token = models.UUIDField(null=True, blank=True, editable=False)
     ratings_ciphertext = models.TextField(editable=False)
-    ratings_json = EncryptedText("ratings_ciphertext", bind=("author_id",))
+    ratings_json = EncryptedText(
+        "ratings_ciphertext", bind=("author_id",), owner=person_key("author_id")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = AuthorOnlyQuerySet.as_manager()

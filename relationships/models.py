@@ -14,7 +14,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Invitation, Organisation
-from privacy.encryption import EncryptedText
+from privacy.encryption import (
+    EncryptedText,
+    person_key,
+    private_or_shared_key,
+    relationship_key,
+)
 
 
 class RelationshipQuerySet(models.QuerySet):
@@ -186,9 +191,11 @@ class CoachingSession(models.Model):
     focus = models.CharField(max_length=32, choices=Focus.choices)
     agenda_ciphertext = models.TextField(blank=True, editable=False)
     # Bound to the relationship, whose two parties are the readers.
-    agenda = EncryptedText("agenda_ciphertext", bind=("relationship_id",))
+    agenda = EncryptedText("agenda_ciphertext", bind=("relationship_id",), owner=relationship_key())
     summary_ciphertext = models.TextField(blank=True, editable=False)
-    summary = EncryptedText("summary_ciphertext", bind=("relationship_id",))
+    summary = EncryptedText(
+        "summary_ciphertext", bind=("relationship_id",), owner=relationship_key()
+    )
     # Bumped on each edit of the shared text, so two tabs cannot overwrite each other.
     version = models.PositiveIntegerField(default=1)
     created_by = models.ForeignKey(
@@ -336,7 +343,11 @@ class Note(models.Model):
     body_ciphertext = models.TextField(editable=False)
     # Bound to its author, relationship and visibility too: a database edit that moves
     # a note or makes it shared leaves it undecryptable rather than disclosed.
-    body = EncryptedText("body_ciphertext", bind=("author_id", "relationship_id", "visibility"))
+    body = EncryptedText(
+        "body_ciphertext",
+        bind=("author_id", "relationship_id", "visibility"),
+        owner=private_or_shared_key,
+    )
     version = models.PositiveIntegerField(default=1)
     client_token = models.UUIDField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -385,7 +396,7 @@ class NoteDraft(models.Model):
     )
     key = models.UUIDField()
     body_ciphertext = models.TextField(editable=False)
-    body = EncryptedText("body_ciphertext", bind=("author_id",))
+    body = EncryptedText("body_ciphertext", bind=("author_id",), owner=person_key("author_id"))
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = NoteDraftQuerySet.as_manager()
@@ -423,7 +434,7 @@ class ActionItem(models.Model):
     text_ciphertext = models.TextField(editable=False)
     # Bound to the relationship, which decides who reads it (`owner` only decides who
     # ticks it off).
-    text = EncryptedText("text_ciphertext", bind=("relationship_id",))
+    text = EncryptedText("text_ciphertext", bind=("relationship_id",), owner=relationship_key())
     due_on = models.DateField(null=True, blank=True)
     done_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
@@ -495,7 +506,11 @@ class TalkingPoint(models.Model):
     text_ciphertext = models.TextField(editable=False)
     # Bound like a note's body: moved to another author, relationship or visibility by a
     # database edit, it is undecryptable rather than disclosed.
-    text = EncryptedText("text_ciphertext", bind=("author_id", "relationship_id", "visibility"))
+    text = EncryptedText(
+        "text_ciphertext",
+        bind=("author_id", "relationship_id", "visibility"),
+        owner=private_or_shared_key,
+    )
     # The agenda's order, which both people set; new points go last.
     position = models.IntegerField(default=0)
     discussed_at = models.DateTimeField(null=True, blank=True)

@@ -62,6 +62,30 @@ def other_hr_admin(db):
     return HRAdminMembershipFactory(organisation=OrganisationFactory(name="Elsewhere Ltd")).user
 
 
+def pytest_collection_modifyitems(items):
+    """Every test that uses the database may use the key store too (config.routers):
+    writing private text makes a data key there. pytest-django gives a test only
+    `default` unless its marker names more, so each gets `databases="__all__"`, its own
+    marker's other arguments kept."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker is None and not {"db", "transactional_db", "live_server"} & set(
+            getattr(item, "fixturenames", ())
+        ):
+            continue
+        args, kwargs = (marker.args, dict(marker.kwargs)) if marker else ((), {})
+        kwargs.setdefault("databases", "__all__")
+        item.add_marker(pytest.mark.django_db(*args, **kwargs), append=False)
+
+
+@pytest.fixture(autouse=True)
+def _no_unwrapped_keys_from_earlier_tests():
+    """A key unwrapped in one test is not in the next one's key store (rolled back)."""
+    from privacy import keys
+
+    keys.forget_all()
+
+
 def _client_for(client, user):
     """Each signed-in client is a browser of its own, so a test can hold several."""
     own = Client()

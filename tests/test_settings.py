@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "cHJvZHVjdGlvbi10ZXN0LWtleS1ub3QtcmVhbC0wMSE="  # base64 of 32 bytes
 
@@ -136,3 +138,20 @@ def test_production_hardening():
     assert settings["hsts"] >= 31536000
     assert settings["hasher"] == "django.contrib.auth.hashers.Argon2PasswordHasher"
     assert settings["ssl"] is True and settings["debug"] is False
+
+
+@pytest.mark.parametrize(
+    ("database_url", "key_store"),
+    [
+        ("sqlite:///db.sqlite3", "sqlite:///db-keys.sqlite3"),
+        ("sqlite:////tmp/demo/demo.sqlite3", "sqlite:////tmp/demo/demo-keys.sqlite3"),
+        (
+            "postgres://rapport_app:secret@db:5432/rapport?sslmode=require",
+            "postgres://rapport_app:secret@db:5432/rapport_keys?sslmode=require",
+        ),
+    ],
+)
+def test_the_key_store_sits_beside_the_database_unless_told(database_url, key_store):
+    from config.env import key_store_url
+
+    assert key_store_url(database_url) == key_store

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from csp.constants import NONE, SELF
 
-from config.env import database_from_url, env_bool, env_int, env_list
+from config.env import database_from_url, env_bool, env_int, env_list, key_store_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -107,19 +107,29 @@ TEMPLATES = [
 ]
 FORM_RENDERER = "config.forms.RapportFormRenderer"
 
+DATABASE_URL = os.environ.get("DATABASE_URL", "sqlite:///db.sqlite3")
 DATABASES = {
     "default": {
-        **database_from_url(
-            os.environ.get("DATABASE_URL", "sqlite:///db.sqlite3"), base_dir=BASE_DIR
-        ),
+        **database_from_url(DATABASE_URL, base_dir=BASE_DIR),
         # Not every request: config.transactions wraps the views of unsafe methods, so
         # pages that only read run without BEGIN and COMMIT.
         "ATOMIC_REQUESTS": False,
         # A new PostgreSQL connection per request made simple pages ~7x slower.
         "CONN_MAX_AGE": env_int("CONN_MAX_AGE", 60),
         "CONN_HEALTH_CHECKS": True,
-    }
+    },
+    # The key store (config.routers): the data keys, outside the main database's backups.
+    "keys": {
+        **database_from_url(
+            os.environ.get("RAPPORT_KEYS_DATABASE_URL") or key_store_url(DATABASE_URL),
+            base_dir=BASE_DIR,
+        ),
+        "ATOMIC_REQUESTS": False,
+        "CONN_MAX_AGE": env_int("CONN_MAX_AGE", 60),
+        "CONN_HEALTH_CHECKS": True,
+    },
 }
+DATABASE_ROUTERS = ["config.routers.KeyStoreRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # A real cache: allauth's rate limits count here, shared by every worker.

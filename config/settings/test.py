@@ -39,9 +39,15 @@ RAPPORT_ENCRYPTION_KEYS = RAPPORT_ENCRYPTION_KEYS or "ZGV2ZWxvcG1lbnQtb25seS1ub3
 # A test database per process, so two runs on one machine (CI beside a developer's)
 # never drop each other's. On SQLite a file, not Django's shared in-memory connection,
 # so the live server's threads, serving Chromium's parallel requests, each get their own.
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
-    DATABASES["default"]["TEST"] = {  # noqa: F405
-        "NAME": str(Path(tempfile.gettempdir()) / f"rapport-test-{os.getpid()}.sqlite3")
-    }
-else:
-    DATABASES["default"]["TEST"] = {"NAME": f"test_rapport_{os.getpid()}"}  # noqa: F405
+# The key store gets one beside it.
+for _alias, _suffix in (("default", ""), ("keys", "-keys")):
+    if DATABASES[_alias]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+        DATABASES[_alias]["TEST"] = {  # noqa: F405
+            "NAME": str(
+                Path(tempfile.gettempdir()) / f"rapport-test-{os.getpid()}{_suffix}.sqlite3"
+            )
+        }
+    else:
+        DATABASES[_alias]["TEST"] = {  # noqa: F405
+            "NAME": f"test_rapport_{os.getpid()}{_suffix.replace('-', '_')}"
+        }

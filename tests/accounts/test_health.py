@@ -48,6 +48,30 @@ def test_readyz_is_503_when_the_database_is_unreachable():
     assert "Traceback" not in output
 
 
+def test_readyz_is_503_when_the_key_store_is_unreachable(tmp_path):
+    """The main database answers, the key store (config.routers) does not."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'main.sqlite3'}",
+        "RAPPORT_KEYS_DATABASE_URL": "postgres://postgres@127.0.0.1:1/unreachable?connect_timeout=2",
+    }
+    script = (
+        "import django; django.setup(); from django.test import Client;"
+        "r = Client().get('/readyz'); print(r.status_code, r.content.decode().strip())"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.stdout.strip() == "503 key store unreachable", result.stderr
+
+
 def test_pages_answer_a_branded_503_when_the_database_is_unreachable():
     script = (
         "from django.test import Client; c = Client(raise_request_exception=False);"

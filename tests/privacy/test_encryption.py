@@ -11,7 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from privacy import rls
-from privacy.encryption import REGISTRY, DecryptionError, key_id_of, newest_key_id
+from privacy.encryption import REGISTRY, DecryptionError, encrypt, key_id_of, newest_key_id
+from privacy.models import DataKey
 from reflections.dimensions import DIMENSION_KEYS
 from reflections.models import CheckInResponse
 from relationships.models import (
@@ -137,12 +138,18 @@ def test_key_rotation_keeps_everything_readable(settings, client):
     note.refresh_from_db()
     assert note.body == CANARY, "old ciphertexts still decrypt with the old key listed"
 
+    sealed_before = note.body_ciphertext
+
     call_command("rotate_encryption_keys")
 
     settings.RAPPORT_ENCRYPTION_KEYS = settings.RAPPORT_ENCRYPTION_KEYS.split(",")[0]
     for instance in (note, session, relationship):
         instance.refresh_from_db()
-    assert key_id_of(note.body_ciphertext) == new_key_id
+    assert note.body_ciphertext == sealed_before, "sealed with a data key: not re-encrypted"
+    assert key_id_of(DataKey.objects.get(pk=key_id_of(note.body_ciphertext)).wrapped) == (
+        new_key_id
+    ), "its data key is re-wrapped by the new master key"
+    assert key_id_of(relationship.purpose_ciphertext) == new_key_id
     assert (note.body, session.summary, relationship.purpose) == (CANARY, "Summary", "Purpose")
     client.force_login(relationship.coach)
     page = client.get(reverse("session_detail", args=[session.public_id]))
@@ -284,7 +291,7 @@ def test_a_shared_answer_still_reaches_the_other_party(client, relationship):
 def test_every_answer_is_sealed_even_without_a_comment():
     response = CheckInResponseFactory(comment="")
 
-    assert response.comment_ciphertext.startswith("v1:")
+    assert response.comment_ciphertext.startswith("v2:")
     assert CheckInResponse.objects.get().comment == ""
 
 
@@ -334,10 +341,36 @@ def test_attack_purpose_moved_to_another_coach_fails_to_decrypt():
         relationship.purpose  # noqa: B018
 
 
+def _sealed_as_before_data_keys(note: Note) -> Note:
+    """The note as a row written before data keys: sealed with the master key (`v1`)."""
+    note.body_ciphertext = encrypt(note.body, associated_data=Note.body.associated_data(note))
+    Note.objects.filter(pk=note.pk).update(body_ciphertext=note.body_ciphertext)
+    return note
+
+
+def test_rotation_puts_rows_from_before_data_keys_under_their_owners_keys(settings):
+    private = _sealed_as_before_data_keys(NoteFactory(body=CANARY))
+    shared = _sealed_as_before_data_keys(NoteFactory(body="Shared", visibility="shared"))
+    settings.RAPPORT_ENCRYPTION_KEYS = f"{_new_key()},{settings.RAPPORT_ENCRYPTION_KEYS}"
+
+    call_command("rotate_encryption_keys", stdout=io.StringIO())
+
+    settings.RAPPORT_ENCRYPTION_KEYS = settings.RAPPORT_ENCRYPTION_KEYS.split(",")[0]
+    for note, owner in (
+        (private, ("person", private.author_id)),
+        (shared, ("relationship", shared.relationship_id)),
+    ):
+        note.refresh_from_db()
+        assert note.body_ciphertext.startswith("v2:")
+        key = DataKey.objects.get(pk=key_id_of(note.body_ciphertext))
+        assert (key.owner_kind, key.owner_id) == owner
+    assert (private.body, shared.body) == (CANARY, "Shared")
+
+
 def test_rotation_skips_and_reports_an_undecryptable_row_then_finishes(settings):
-    first = NoteFactory(body="First")
-    broken = NoteFactory(body=CANARY)
-    last = NoteFactory(body="Last")
+    first = _sealed_as_before_data_keys(NoteFactory(body="First"))
+    broken = _sealed_as_before_data_keys(NoteFactory(body=CANARY))
+    last = _sealed_as_before_data_keys(NoteFactory(body="Last"))
     Note.objects.filter(pk=broken.pk).update(visibility="shared")  # no longer decrypts
     broken_ciphertext = broken.body_ciphertext
     settings.RAPPORT_ENCRYPTION_KEYS = f"{_new_key()},{settings.RAPPORT_ENCRYPTION_KEYS}"
@@ -348,7 +381,7 @@ def test_rotation_skips_and_reports_an_undecryptable_row_then_finishes(settings)
 
     for note in (first, last):
         note.refresh_from_db()
-        assert key_id_of(note.body_ciphertext) == newest_key_id(), "the rest were rotated"
+        assert note.body_ciphertext.startswith("v2:"), "the rest were rotated"
     assert (first.body, last.body) == ("First", "Last")
     assert Note.objects.get(pk=broken.pk).body_ciphertext == broken_ciphertext, "left alone"
     assert f"Skipped relationships.Note {broken.public_id} body" in err.getvalue()

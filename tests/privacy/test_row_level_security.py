@@ -10,7 +10,7 @@ from io import StringIO
 import pytest
 from allauth.mfa.models import Authenticator
 from django.core.management import CommandError, call_command
-from django.db import DatabaseError, ProgrammingError, connection, transaction
+from django.db import DatabaseError, ProgrammingError, connection, connections, transaction
 from django.db.models import Q
 from django.test import Client
 from django.utils import timezone
@@ -419,3 +419,28 @@ def test_a_session_logged_in_as_the_app_role_reads_by_the_policies(organisation)
         assert ids == list(Note.objects.filter(author=pair.coach).values_list("id", flat=True))
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             app.execute("SET ROLE postgres")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_in_the_key_store_the_app_role_may_read_add_and_destroy_keys_never_rewrap_them(
+    organisation,
+):
+    """The key store (config.routers) is migrated by its owner too; the app role gets what
+    sealing, reading and crypto-shredding need, and master-key rotation stays the owner's."""
+    import psycopg
+
+    if not _app_can_log_in():
+        pytest.skip("rapport_app has no login here (.ci/run and the README give it one)")
+    NoteFactory(relationship=RelationshipFactory(organisation=organisation), body="mine")
+    settings = connections["keys"].settings_dict
+    with psycopg.connect(
+        host=settings["HOST"],
+        port=settings["PORT"] or 5432,
+        dbname=settings["NAME"],
+        user=rls.APP_ROLE,
+        autocommit=True,
+    ) as app:
+        assert app.execute("SELECT count(*) FROM privacy_datakey").fetchone()[0] == 1
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            app.execute("UPDATE privacy_datakey SET wrapped = ''")
+        assert app.execute("DELETE FROM privacy_datakey").rowcount == 1

@@ -23,6 +23,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, addrport, no_serve, **options):
         call_command("migrate", interactive=False, verbosity=0)
+        call_command("migrate", database="keys", interactive=False, verbosity=0)
         call_command("createcachetable", verbosity=0)
         with transaction.atomic():  # all of the demo, or none of it
             organisation = seed_demo()

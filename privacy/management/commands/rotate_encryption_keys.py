@@ -7,8 +7,9 @@ from privacy.rotation import rotate_all
 
 class Command(BaseCommand):
     help = (
-        "Re-encrypt every private text under the newest key in RAPPORT_ENCRYPTION_KEYS. "
-        "Put the new key first, run this, then remove the old key. Rows that cannot be "
+        "Put every private text under the newest key in RAPPORT_ENCRYPTION_KEYS: re-wrap "
+        "each data key with it, and re-encrypt what is still sealed with a master key "
+        "directly. Put the new key first, run this, then remove the old key. Rows that cannot be "
         "decrypted are skipped and listed (never their text); the command then exits non-zero."
     )
 
@@ -21,7 +22,10 @@ class Command(BaseCommand):
             )
         report = rotate_all()
         for label, count in report.counts.items():
-            self.stdout.write(f"{label}: {count} re-encrypted")
+            if label == "privacy.DataKey.wrapped":
+                self.stdout.write(f"Data keys: {count} re-wrapped in {report.rewrap_seconds:.2f} s")
+            else:
+                self.stdout.write(f"{label}: {count} re-encrypted")
         if report.skipped:
             for row in report.skipped:
                 self.stderr.write(

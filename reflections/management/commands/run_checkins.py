@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand
 
 from notifications.services import digests_send, notifications_prune
 from outbox.services import prune
-from privacy import rls
+from privacy import keys, rls
 from reflections.services import run_checkins
 from relationships.services import (
     action_items_due_notify,
@@ -19,8 +19,9 @@ class Command(BaseCommand):
         "scheduled sessions over for 12 hours as held (a series then gets its next one), "
         "queue the day-before session reminders and the daily digests, tell owners of "
         "action items due tomorrow, delete notifications read three months ago (or older than a "
-        "year), and "
-        "delete sent email records and finished tasks older than RAPPORT_EMAIL_KEEP_DAYS. "
+        "year), "
+        "delete sent email records and finished tasks older than RAPPORT_EMAIL_KEEP_DAYS, and "
+        "destroy the data keys of deleted accounts that account deletion could not reach. "
         "Safe to run every few minutes, and in two processes at once."
     )
 
@@ -59,3 +60,6 @@ class Command(BaseCommand):
         emails, tasks = prune(days=settings.RAPPORT_EMAIL_KEEP_DAYS)
         if emails or tasks:
             self.stdout.write(f"Deleted {emails} old email record(s) and {tasks} finished task(s).")
+        shredded = keys.destroy_orphaned_keys()
+        if shredded:
+            self.stdout.write(f"Destroyed {shredded} data key(s) of deleted accounts.")
