@@ -54,10 +54,21 @@ MAX_SEED_SECONDS = 600
 # judged on its own: at most this much CPU for the five-year coach's search.
 SEARCH = "search (5 years)"
 MAX_SEARCH_CPU_MS = 150
+# A person's data export decrypts everything they wrote or may read too (issue 18 seals
+# it with their own and their relationships' data keys): the five-year coach's JSON.
+EXPORT = "my data export (5 years)"
+MAX_EXPORT_CPU_MS = 1000
+# One read for each kind of thing a person has (notes, sessions, answers, …), whatever
+# how many they have: more than a page's reads, never more with more history.
+MAX_EXPORT_QUERIES = 25
 # What a target sends as a POST form (the others are GETs); search's query travels in
 # the body, never in the URL.
 POST_BODIES = {SEARCH: "q=launch"}
-OWN_BUDGETS_MS = {SEARCH: MAX_SEARCH_CPU_MS}
+OWN_BUDGETS_MS = {SEARCH: MAX_SEARCH_CPU_MS, EXPORT: MAX_EXPORT_CPU_MS}
+OWN_QUERY_LIMITS = {EXPORT: MAX_EXPORT_QUERIES}
+# Measured for CPU only: a download a person asks for now and then, over half a second of
+# CPU, is not a page sixteen people load at once (wrk's two-second timeout takes them all).
+NOT_UNDER_LOAD = {EXPORT}
 
 FRAMELESS = "frameless baseline"
 FRAMED = "framed baseline"
@@ -393,6 +404,7 @@ def pages_to_measure():
         ("my action items", "coach", reverse("my_action_items")),
         ("next session's agenda", "coach", reverse("scheduled_detail", args=[scheduled.public_id])),
         (SEARCH, "historian", reverse("search")),
+        (EXPORT, "historian", reverse("export_json")),
         ("HR dashboard", "hr", reverse("insights_dashboard")),
         ("HR CSV export", "hr", reverse("insights_export")),
     ]
@@ -745,7 +757,8 @@ def under_load(args, targets, cpu: dict) -> tuple[list[dict], dict | None, int, 
         else:
             workers = candidates[0]
         print(f"Under load: wrk, {args.connections} connections, {workers} workers ...")
-        rows = measure_load(servers[workers][1], cookies, targets, args)
+        loaded = [target for target in targets if target[0] not in NOT_UNDER_LOAD]
+        rows = measure_load(servers[workers][1], cookies, loaded, args)
         memory = worker_memory(servers[workers][0])
     finally:
         for server, _url in servers.values():
@@ -893,10 +906,11 @@ def verdicts(result: dict) -> list[dict]:
     load = {row["page"]: row for row in result["load"]}
     for row in pages:
         queries = max(row["queries"], load.get(row["page"], {}).get("queries", 0))
+        limit = OWN_QUERY_LIMITS.get(row["page"], MAX_QUERIES)
         checks.append(
             budget(
-                f"{row['page']}: ≤ {MAX_QUERIES} queries",
-                exact(queries <= MAX_QUERIES),
+                f"{row['page']}: ≤ {limit} queries",
+                exact(queries <= limit),
                 str(queries),
             )
         )

@@ -387,6 +387,20 @@ def _app_can_log_in() -> bool:
     return bool(row and row[0])
 
 
+def _logged_in_as_app_role(alias: str):
+    """A new session on that database, logged in as rapport_app, as production's are."""
+    import psycopg
+
+    settings = connections[alias].settings_dict
+    return psycopg.connect(
+        host=settings["HOST"],
+        port=settings["PORT"] or 5432,
+        dbname=settings["NAME"],
+        user=rls.APP_ROLE,
+        autocommit=True,
+    )
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_session_logged_in_as_the_app_role_reads_by_the_policies(organisation):
     """The suite itself logs in as the owner and switches role (privacy/rls.py); here a
@@ -399,14 +413,7 @@ def test_a_session_logged_in_as_the_app_role_reads_by_the_policies(organisation)
     pair = RelationshipFactory(organisation=organisation)
     NoteFactory(relationship=pair, author=pair.coach, body="mine")
     NoteFactory(relationship=pair, author=pair.coachee, body="theirs")
-    settings = connection.settings_dict
-    with psycopg.connect(
-        host=settings["HOST"],
-        port=settings["PORT"] or 5432,
-        dbname=settings["NAME"],
-        user=rls.APP_ROLE,
-        autocommit=True,
-    ) as app:
+    with _logged_in_as_app_role("default") as app:
         owner, bypass = app.execute(
             "SELECT pg_has_role(current_user, c.relowner, 'USAGE'), r.rolbypassrls"
             " FROM pg_class c, pg_roles r"
@@ -432,14 +439,7 @@ def test_in_the_key_store_the_app_role_may_read_add_and_destroy_keys_never_rewra
     if not _app_can_log_in():
         pytest.skip("rapport_app has no login here (.ci/run and the README give it one)")
     NoteFactory(relationship=RelationshipFactory(organisation=organisation), body="mine")
-    settings = connections["keys"].settings_dict
-    with psycopg.connect(
-        host=settings["HOST"],
-        port=settings["PORT"] or 5432,
-        dbname=settings["NAME"],
-        user=rls.APP_ROLE,
-        autocommit=True,
-    ) as app:
+    with _logged_in_as_app_role("keys") as app:
         assert app.execute("SELECT count(*) FROM privacy_datakey").fetchone()[0] == 1
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             app.execute("UPDATE privacy_datakey SET wrapped = ''")
