@@ -660,7 +660,12 @@ def relationship_prompts(relationship, user, summary: CheckInSummary | None, has
     gaps = [r for r in latest.rows if r.gap is not None and r.gap >= BIAS_GAP] if latest else []
     if has_sessions and not gaps:
         return {}  # nothing to offer: no need to look up dismissals
-    dismissed = set(_dismissals()(person=user, relationship=relationship))
+    # relationship_of asked whether there are any (without its answer, look).
+    dismissed = (
+        set(_dismissals()(person=user, relationship=relationship))
+        if getattr(relationship, "has_dismissals", True)
+        else set()
+    )
     offers = {}
     if not has_sessions and ("shoes", None) not in dismissed:
         offers["shoes"] = [(p, p.for_name(name)) for p in SHOES_PROMPTS]

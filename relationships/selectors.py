@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from config.prepared import Moment, PreparedRead, PublicId, Row
+from reflections.models import PromptDismissal
 from relationships.models import (
     ActionItem,
     CoachingRelationship,
@@ -329,6 +330,11 @@ def _relationship_query(person, public_id):
                 TalkingPoint.objects.visible_to(person).filter(
                     relationship=OuterRef("pk"), scheduled__isnull=True, discussed_at__isnull=True
                 )
+            ),
+            # Whether the person waved away a reflection prompt here: rarely, so the
+            # page reads which ones (a query of its own) only then.
+            has_dismissals=Exists(
+                PromptDismissal.objects.filter(user=person, relationship=OuterRef("pk"))
             ),
             # The next scheduled session, for the page's "Next session" (one that is
             # over counts as held once scheduled_sessions_roll has run).

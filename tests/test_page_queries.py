@@ -179,3 +179,20 @@ def test_search_runs_a_fixed_number_of_queries(client, relationship):
     one = searched()
     history.grow(9)
     assert searched() == one <= QUERY_BUDGET
+
+
+def test_a_persons_data_export_runs_a_fixed_number_of_queries(client, relationship):
+    """One read for each kind of thing a person has, however many they have (the
+    harness's own cap for it, bench.__main__.MAX_EXPORT_QUERIES)."""
+    from bench.__main__ import MAX_EXPORT_QUERIES
+
+    CheckInRoundFactory(relationship=relationship)
+    history = History(relationship)
+    history.grow(1)
+    client.force_login(relationship.coach)
+    url = reverse("export_json")
+
+    one = queries_of(client, url)
+    history.grow(9)
+
+    assert queries_of(client, url) == one <= MAX_EXPORT_QUERIES
