@@ -82,7 +82,7 @@ def postgres_prepared_statements() -> dict:
     # another it did not. Rapport's reads select by a person's, a relationship's or an
     # organisation's id, for which one plan serves every value, so planning once is the
     # default; DATABASE_PLAN_CACHE_MODE=auto gives PostgreSQL the choice back. Sent as a
-    # connection option (PgBouncer: add `options` to ignore_startup_parameters).
+    # connection option, which PgBouncer refuses: behind it, set it on the role (README).
     mode = os.environ.get("DATABASE_PLAN_CACHE_MODE", "force_generic_plan").strip()
     if mode not in {"auto", "force_generic_plan", "force_custom_plan"}:
         raise ImproperlyConfigured(

@@ -155,3 +155,17 @@ def test_the_key_store_sits_beside_the_database_unless_told(database_url, key_st
     from config.env import key_store_url
 
     assert key_store_url(database_url) == key_store
+
+
+def test_prepared_statements_are_planned_once_unless_told(monkeypatch):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from config.env import postgres_prepared_statements
+
+    monkeypatch.delenv("DATABASE_PLAN_CACHE_MODE", raising=False)
+    assert postgres_prepared_statements()["options"] == "-c plan_cache_mode=force_generic_plan"
+    monkeypatch.setenv("DATABASE_PLAN_CACHE_MODE", "auto")
+    assert "options" not in postgres_prepared_statements()
+    monkeypatch.setenv("DATABASE_PLAN_CACHE_MODE", "sometimes")
+    with pytest.raises(ImproperlyConfigured, match="DATABASE_PLAN_CACHE_MODE"):
+        postgres_prepared_statements()
