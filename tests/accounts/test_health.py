@@ -9,13 +9,17 @@ from django.urls import reverse
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _without_a_database(script: str) -> str:
+UNREACHABLE = "postgres://postgres@127.0.0.1:1/unreachable?connect_timeout=2"
+
+
+def _without_a_database(script: str, **environment) -> str:
     """Run `script` in a fresh process whose PostgreSQL is unreachable (nothing listens
-    on port 1); return what it printed."""
+    on port 1), or with `environment` saying what is; return what it printed."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": "postgres://postgres@127.0.0.1:1/unreachable?connect_timeout=2",
+        "DATABASE_URL": UNREACHABLE,
+        **environment,
     }
     result = subprocess.run(
         [sys.executable, "-c", "import django; django.setup();" + script],
@@ -50,26 +54,14 @@ def test_readyz_is_503_when_the_database_is_unreachable():
 
 def test_readyz_is_503_when_the_key_store_is_unreachable(tmp_path):
     """The main database answers, the key store (config.routers) does not."""
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'main.sqlite3'}",
-        "RAPPORT_KEYS_DATABASE_URL": "postgres://postgres@127.0.0.1:1/unreachable?connect_timeout=2",
-    }
-    script = (
-        "import django; django.setup(); from django.test import Client;"
-        "r = Client().get('/readyz'); print(r.status_code, r.content.decode().strip())"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
+    output = _without_a_database(
+        "from django.test import Client; r = Client().get('/readyz');"
+        "print(r.status_code, r.content.decode().strip())",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'main.sqlite3'}",
+        RAPPORT_KEYS_DATABASE_URL=UNREACHABLE,
     )
 
-    assert result.stdout.strip() == "503 key store unreachable", result.stderr
+    assert output == "503 key store unreachable"
 
 
 def test_pages_answer_a_branded_503_when_the_database_is_unreachable():
