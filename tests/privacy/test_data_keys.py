@@ -1,9 +1,7 @@
 """Per-person and per-relationship data keys, and crypto-shredding (issue 18)."""
 
-import base64
 import io
 import json
-import os
 
 import pytest
 from django.core.management import call_command
@@ -30,6 +28,7 @@ from tests.factories import (
 )
 from tests.helpers import text
 from tests.privacy.test_data_rights import _delete
+from tests.privacy.test_encryption import _new_key
 
 pytestmark = pytest.mark.django_db
 CANARY = "canary: I am thinking of leaving"
@@ -207,7 +206,7 @@ def test_a_key_store_down_at_deletion_does_not_undo_it_and_the_scheduled_run_des
 def test_rotation_rewraps_the_data_keys_and_says_how_long_it_took(settings):
     notes = NoteFactory.create_batch(3)
     sealed = [note.body_ciphertext for note in notes]
-    settings.RAPPORT_ENCRYPTION_KEYS = f"{_new_master_key()},{settings.RAPPORT_ENCRYPTION_KEYS}"
+    settings.RAPPORT_ENCRYPTION_KEYS = f"{_new_key()},{settings.RAPPORT_ENCRYPTION_KEYS}"
     out = io.StringIO()
 
     call_command("rotate_encryption_keys", stdout=out)
@@ -218,10 +217,6 @@ def test_rotation_rewraps_the_data_keys_and_says_how_long_it_took(settings):
         wrapped.startswith(f"v1:{newest_key_id()}:")
         for wrapped in DataKey.objects.values_list("wrapped", flat=True)
     )
-
-
-def _new_master_key() -> str:
-    return base64.urlsafe_b64encode(os.urandom(32)).decode()
 
 
 def test_every_model_with_an_owner_is_covered_above():
