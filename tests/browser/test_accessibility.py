@@ -213,6 +213,9 @@ def test_the_check_in_stepper_keeps_keyboard_focus_and_says_where_you_are(
     page.goto(f"{live_server.url}/checkins/{round_.public_id}/")
     # The step count, not the screen reader's copy of it in #announcer.
     expect(page.locator(".step-count")).to_have_text("Statement 1 of 6")
+    # With JavaScript the stepper replaces the page's form once loaded (hx-trigger="load")
+    # and announces its first step: answers given before then go with the old form.
+    expect(page.locator("#announcer")).to_have_text("Statement 1 of 6")
 
     page.get_by_label("4 — Agree").focus()
     page.keyboard.press("Space")
