@@ -53,6 +53,8 @@ SENTENCES = {
     "account.email_removed": "An email address was removed from {possessive} account",
     "account.mfa_added": "Two-factor authentication was set up on {possessive} account",
     "account.mfa_removed": "Two-factor authentication was removed from {possessive} account",
+    "account.passkey_added": "A passkey was added to {possessive} account",
+    "account.passkey_removed": "A passkey was removed from {possessive} account",
     "account.mfa_reset": "New recovery codes were made for {possessive} account",
 }
 

@@ -2,6 +2,7 @@ import re
 import unicodedata
 
 from allauth.account.forms import SignupForm as AllauthSignupForm
+from allauth.mfa.webauthn.forms import AddWebAuthnForm
 from django import forms
 from django.utils.html import format_html
 
@@ -294,3 +295,18 @@ class BulkSendForm(forms.Form):
         if len([line for line in rows.splitlines() if line.strip()]) > BULK_MAX_LINES:
             raise forms.ValidationError(f"At most {BULK_MAX_LINES} people can be invited at once.")
         return rows
+
+
+class AddPasskeyForm(AddWebAuthnForm):
+    """allauth's form for adding a passkey, in Rapport's words. A passkey added here
+    signs in without a password unless the person unticks it (allauth's default is off,
+    which makes a key only a second factor)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["name"].help_text = "To tell your passkeys apart, like “Work laptop”."
+        if "passwordless" in self.fields:
+            passwordless = self.fields["passwordless"]
+            passwordless.label = "Use it to sign in without a password"
+            passwordless.help_text = "Your device asks for your fingerprint, face or PIN."
+            passwordless.initial = True

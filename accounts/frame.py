@@ -36,6 +36,10 @@ from reflections.selectors import due_rounds
 
 _ATTRIBUTE = "_rapport_page_frame"
 
+# What counts as the second factor HR admins and staff must have: an authenticator
+# app or a passkey (recovery codes only back one of these up).
+SECOND_FACTORS = (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN)
+
 # The navigation's links and the section each page belongs to (aria-current="page"),
 # decided once here rather than by a dozen comparisons in the template.
 _SECTION_OF = {
@@ -188,10 +192,10 @@ class PageFrame:
     membership: Membership | None
     # Counted only for members: the navigation shows the badge to them alone.
     checkins_due: int | None
-    # Whether the member has set up an authenticator app (None: not a member, not
-    # asked). The pages only HR admins reach require one (accounts.middleware), and
-    # asking here spares those pages a query of their own.
-    has_totp: bool | None = None
+    # Whether the member has a second factor: an authenticator app or a passkey (None:
+    # not a member, not asked). The pages only HR admins reach require one
+    # (accounts.middleware), and asking here spares those pages a query of their own.
+    has_second_factor: bool | None = None
     # Unread notifications, for the navigation's count (members only, like the badge).
     unread: int | None = None
 
@@ -224,7 +228,7 @@ def page_frame(request, *, checkins_due: int | None = None) -> PageFrame:
     frame = PageFrame(
         membership=membership,
         checkins_due=checkins_due if membership is not None else None,
-        has_totp=membership.has_totp if membership is not None else None,
+        has_second_factor=membership.has_second_factor if membership is not None else None,
         unread=membership.unread_notifications if membership is not None else None,
     )
     setattr(request, _ATTRIBUTE, frame)
@@ -232,7 +236,7 @@ def page_frame(request, *, checkins_due: int | None = None) -> PageFrame:
 
 
 def _membership(person):
-    totp = Authenticator.objects.filter(user=OuterRef("user"), type=Authenticator.Type.TOTP)
+    second_factor = Authenticator.objects.filter(user=OuterRef("user"), type__in=SECOND_FACTORS)
     unread = (
         Notification.objects.filter(recipient=OuterRef("user"), read_at__isnull=True)
         .order_by()
@@ -243,7 +247,7 @@ def _membership(person):
         Membership.objects.select_related("organisation", "team")
         .filter(user=person)
         .annotate(
-            has_totp=Exists(totp),
+            has_second_factor=Exists(second_factor),
             # The navigation's count of unread notifications, in the same query.
             unread_notifications=Subquery(unread, output_field=IntegerField()),
         )

@@ -7,7 +7,7 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
-from accounts.frame import page_frame
+from accounts.frame import SECOND_FACTORS, page_frame
 from accounts.models import User
 from config.prepared import PreparedRead, Row
 
@@ -79,34 +79,34 @@ class PrivilegedNeedMFAMiddleware:
             and request.path.startswith(PRIVILEGED_PATHS)
             and request.user.is_authenticated
             # The cheap question first: most who reach these pages have set it up.
-            and not _has_totp(request)
+            and not _has_second_factor(request)
             # Anyone who can open the admin (staff, not only superusers) counts.
             and (request.user.is_staff or request.user.is_superuser or _is_hr_admin(request.user))
         ):
             messages.warning(
                 request,
                 "HR admins and administrators protect their account with two-factor "
-                "authentication first: set up an authenticator app to continue.",
+                "authentication first: set up an authenticator app or a passkey to continue.",
             )
-            return redirect("mfa_activate_totp")
+            return redirect("mfa_index")
         return self.get_response(request)
 
 
-def _has_totp(request) -> bool:
+def _has_second_factor(request) -> bool:
     """For a member, the page frame's answer (accounts.frame: its one query, which the
     page makes anyway); for staff outside any organisation, a query of its own."""
     frame = request.page_frame
     if frame.membership is not None:
-        return frame.has_totp
-    return bool(_totp_of(person=request.user))
+        return frame.has_second_factor
+    return bool(_second_factor_of(person=request.user))
 
 
 # Compiled once per process (config.prepared): building it cost about 0.4 ms a request
 # of every HR page.
-_totp_of = PreparedRead(
-    lambda person: Authenticator.objects.filter(
-        user=person, type=Authenticator.Type.TOTP
-    ).values_list("pk", flat=True)[:1],
+_second_factor_of = PreparedRead(
+    lambda person: Authenticator.objects.filter(user=person, type__in=SECOND_FACTORS).values_list(
+        "pk", flat=True
+    )[:1],
     person=Row(User),
 )
 

@@ -1,3 +1,4 @@
+from allauth.mfa.models import Authenticator
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 
@@ -56,3 +57,7 @@ def organisation_members(
     members = members.order_by("user__display_name", "user__email", "pk")
     # get_page: a page number that is not a number, or past the end, shows a real page.
     return Paginator(members, per_page).get_page(page)
+
+
+def passkey_count(user) -> int:
+    return Authenticator.objects.filter(user=user, type=Authenticator.Type.WEBAUTHN).count()

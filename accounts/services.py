@@ -479,6 +479,14 @@ CREDENTIAL_CHANGES = {
         "Two-factor authentication was removed",
         "Two-factor authentication was removed from your account.",
     ),
+    "passkey_added": (
+        "A passkey was added to your account",
+        "A passkey was added to your account: it can sign in to Rapport.",
+    ),
+    "passkey_removed": (
+        "A passkey was removed from your account",
+        "A passkey was removed from your account: it no longer signs in to Rapport.",
+    ),
     "mfa_reset": (
         "New recovery codes were made",
         "New two-factor recovery codes were made for your account; the old ones no longer work.",

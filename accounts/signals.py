@@ -105,12 +105,19 @@ def on_email_confirmed(sender, request, email_address, **kwargs):
 
 @receiver(mfa_signals.authenticator_added, dispatch_uid="accounts.mfa_added")
 def on_authenticator_added(sender, request, user, authenticator, **kwargs):
-    credential_change_notify(user=user, kind="mfa_added", how="signed_in")
+    credential_change_notify(user=user, kind=_kind(authenticator, "added"), how="signed_in")
 
 
 @receiver(mfa_signals.authenticator_removed, dispatch_uid="accounts.mfa_removed")
 def on_authenticator_removed(sender, request, user, authenticator, **kwargs):
-    credential_change_notify(user=user, kind="mfa_removed", how="signed_in")
+    credential_change_notify(user=user, kind=_kind(authenticator, "removed"), how="signed_in")
+
+
+def _kind(authenticator, change: str) -> str:
+    # A passkey is named as one: it signs in, not only confirms a sign-in.
+    if authenticator.type == Authenticator.Type.WEBAUTHN:
+        return f"passkey_{change}"
+    return f"mfa_{change}"
 
 
 @receiver(mfa_signals.authenticator_reset, dispatch_uid="accounts.mfa_reset")

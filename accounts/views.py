@@ -32,7 +32,7 @@ from accounts.forms import (
 )
 from accounts.frame import page_frame
 from accounts.models import AuditEvent, Invitation, Membership, User
-from accounts.selectors import organisation_members, organisation_overview
+from accounts.selectors import organisation_members, organisation_overview, passkey_count
 from accounts.services import (
     InvitationError,
     bulk_rows_as_text,
@@ -136,7 +136,11 @@ def profile(request):
         feed_url = request.build_absolute_uri(
             reverse("calendar_feed", args=[user.public_id, feed_token(user)])
         )
-    return render(request, "accounts/profile.html", {"form": form, "feed_url": feed_url})
+    return render(
+        request,
+        "accounts/profile.html",
+        {"form": form, "feed_url": feed_url, "passkey_count": passkey_count(user)},
+    )
 
 
 @require_POST

@@ -360,6 +360,7 @@ THIRD_PARTY_SAMPLES = {
     "uidb36": "1",
     "object_id": "1",
     "id": "1",
+    "pk": "1",
     "content_type_id": "1",
     "app_label": "accounts",
     "url": "no-such-admin-page/",

@@ -173,8 +173,15 @@ ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm", "login": "accounts.adapt
 # Says how long a sign-in lockout lasts (allauth says only "try again later").
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = os.environ.get("ACCOUNT_DEFAULT_HTTP_PROTOCOL", "https")
-MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = "Rapport"
+# Passkeys: a second factor after the password, or a sign-in of their own (the
+# passkey's user verification is the second factor). The relying party is the host
+# the page was served from (ALLOWED_HOSTS).
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_FORMS = {"add_webauthn": "accounts.forms.AddPasskeyForm"}
+# Only over https, except where local settings allow http://localhost for the demo.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = False
 # Tracking "last seen" writes to the database on every request; the session list
 # still shows where and when each session started.
 USERSESSIONS_TRACK_ACTIVITY = False

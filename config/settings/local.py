@@ -26,3 +26,6 @@ RAPPORT_ENCRYPTION_KEYS = RAPPORT_ENCRYPTION_KEYS or "ZGV2ZWxvcG1lbnQtb25seS1ub3
 # The demo's printed logins work at once; production always requires two-factor
 # authentication for HR admins and superusers.
 RAPPORT_PRIVILEGED_MFA = env_bool("RAPPORT_PRIVILEGED_MFA", False)
+
+# Passkeys work in the demo over http://127.0.0.1 (production is https only).
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True

@@ -51,3 +51,6 @@ for _alias, _suffix in (("default", ""), ("keys", "-keys")):
         DATABASES[_alias]["TEST"] = {  # noqa: F405
             "NAME": f"test_rapport_{os.getpid()}{_suffix.replace('-', '_')}"
         }
+
+# Passkeys over the live server's http://127.0.0.1 (Chromium's virtual authenticator).
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True

@@ -90,8 +90,9 @@ def test_profile_rejects_an_unknown_time_zone(member_client, member):
     assert member.time_zone == "UTC"
 
 
+@pytest.mark.parametrize("second_factor", [Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN])
 @pytest.mark.parametrize("path", ["/organisation/", "/insights/", "/admin/"])
-def test_hr_admins_and_superusers_set_up_mfa_before_privileged_pages(client, path):
+def test_hr_admins_and_superusers_set_up_mfa_before_privileged_pages(client, path, second_factor):
     from tests.factories import HRAdminMembershipFactory, UserFactory
 
     hr = HRAdminMembershipFactory(mfa=False).user
@@ -100,7 +101,8 @@ def test_hr_admins_and_superusers_set_up_mfa_before_privileged_pages(client, pat
         client.force_login(person)
         response = client.get(path)
         assert response.status_code == 302
-        assert response["Location"] == reverse("mfa_activate_totp")
+        # Where they choose an authenticator app or a passkey.
+        assert response["Location"] == reverse("mfa_index")
 
     # Recovery codes alone are not an authenticator app.
     Authenticator.objects.create(user=hr, type=Authenticator.Type.RECOVERY_CODES, data={})
@@ -108,9 +110,9 @@ def test_hr_admins_and_superusers_set_up_mfa_before_privileged_pages(client, pat
     assert client.get(path).status_code == 302
 
     # Asked with the page frame's query for a member, on its own for staff in no
-    # organisation: either way, an app set up opens the door.
+    # organisation: either way, an app or a passkey set up opens the door.
     for person in (hr, root):
-        Authenticator.objects.create(user=person, type=Authenticator.Type.TOTP, data={})
+        Authenticator.objects.create(user=person, type=second_factor, data={})
     client.force_login(hr)
     assert client.get("/organisation/").status_code == 200
     client.force_login(root)

@@ -36,7 +36,7 @@ def _session_page(browser: Browser, live_server, **context) -> tuple[Page, objec
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_label("Email").fill(coach.email)
     page.get_by_label("Password").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     page.goto(f"{live_server.url}/sessions/{session.public_id}/")
     return page, session
 

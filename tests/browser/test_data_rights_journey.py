@@ -18,7 +18,7 @@ def test_export_then_delete_my_account(browser: Browser, live_server):
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_label("Email").fill("sam@example.com")
     page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
     page.get_by_role("link", name="Account", exact=True).click()
     page.get_by_role("link", name="Your data").click()

@@ -42,7 +42,7 @@ def _signed_in(browser: Browser, live_server, user, javascript=True, viewport=DE
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_label("Email").fill(user.email)
     page.get_by_label("Password").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_role("heading", name="Hello,")).to_be_visible()
     return page
 

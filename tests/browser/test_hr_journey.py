@@ -17,7 +17,7 @@ def test_hr_reads_the_dashboard_and_downloads_the_csv(browser: Browser, live_ser
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_label("Email").fill("hana.hr@example.com")
     page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
     page.get_by_role("link", name="Insights").click()
     expect(page.get_by_role("heading", name="Trust across Northwind (demo)")).to_be_visible()

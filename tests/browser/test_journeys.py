@@ -157,7 +157,7 @@ def _sign_in(person: Person, base_url: str, email: str, password: str, totp: str
     person.look("sign-in")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     if totp:
         person.look("two-factor")
         page.get_by_label("Code").fill(totp_code(totp))

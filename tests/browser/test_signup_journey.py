@@ -47,7 +47,7 @@ def test_sign_up_verify_sign_in_and_invite(page: Page, live_server, mailoutbox):
     page.get_by_role("button", name="Sign out").click()
     page.get_by_label("Email").fill("fern@example.com")
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
     expect(page.get_by_role("heading", name="Hello, Fern Founder")).to_be_visible()
     expect(page.get_by_text("Fern & Co · HR admin")).to_be_visible()
