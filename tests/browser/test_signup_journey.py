@@ -55,6 +55,7 @@ def test_sign_up_verify_sign_in_and_invite(page: Page, live_server, mailoutbox):
 
     # The organisation page is for HR admins with two-factor authentication: set it up.
     page.get_by_role("link", name="Invite your colleagues").click()
+    page.get_by_role("link", name="Set up an authenticator app").click()
     page.get_by_label("Password").fill(PASSWORD)  # allauth confirms it is really them
     page.get_by_role("button", name="Confirm").click()
     secret = page.locator("#authenticator_secret").input_value()
