@@ -8,9 +8,11 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.forms import LoginForm as AllauthLoginForm
 from allauth.core import context as allauth_context
 from allauth.core.internal.ratelimit import get_cache_key, parse_rates
+from django.contrib import messages
 from django.contrib.sites.shortcuts import get_current_site
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.shortcuts import redirect
 
 from outbox.services import queue_message
 
@@ -58,6 +60,26 @@ class AccountAdapter(DefaultAccountAdapter):
                 code=LOCKED_OUT,
             ) from None
 
+    def pre_login(self, request, user, **kwargs):
+        """An SSO-only organisation's members come in through its provider alone: not
+        with a passkey or an emailed code either (the password form says so itself, see
+        LoginForm), so removing someone at the provider removes every way in."""
+        response = super().pre_login(request, user, **kwargs)
+        if response is not None:
+            return response
+        if (kwargs.get("signal_kwargs") or {}).get("sociallogin") is not None:
+            return None
+        from sso.services import password_sign_in_refused, refused_message
+
+        config = password_sign_in_refused(user)
+        if config is None:
+            return None
+        from allauth.account.internal.stagekit import clear_login
+
+        clear_login(request)
+        messages.error(request, refused_message(config))
+        return redirect("account_login")
+
     def login_pause_seconds(self, request, **credentials) -> float:
         """How long until a failed attempt drops out of the window that blocks: the
         same sliding windows allauth keeps in the cache (a refused attempt adds none)."""
@@ -82,3 +104,15 @@ class LoginForm(AllauthLoginForm):
         super().__init__(*args, **kwargs)
         if "remember" in self.fields:
             self.fields["remember"].label = "Remember me"
+
+    def clean(self):
+        cleaned_data = super().clean()
+        # Only once the password is right: a wrong one gets the usual answer, so the
+        # form tells no one whose organisation is SSO-only.
+        if getattr(self, "user", None) is not None and not self.errors:
+            from sso.services import password_sign_in_refused, refused_message
+
+            config = password_sign_in_refused(self.user)
+            if config is not None:
+                raise ValidationError(refused_message(config), code="company_sign_in_only")
+        return cleaned_data

@@ -5,6 +5,7 @@ Every change made here is also written to the hash-chained audit log."""
 
 from allauth.account.models import EmailAddress, EmailConfirmation
 from allauth.mfa.models import Authenticator
+from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
 from allauth.usersessions.models import UserSession
 from django import forms
 from django.contrib import admin
@@ -18,8 +19,18 @@ from accounts.services import audit_record, membership_update
 
 # allauth's own admins let a superuser add a verified email address to someone's
 # account, delete their authenticator (or read its secret), or copy a session key:
-# each one a way into another person's account. They are not offered at all.
-for _model in (EmailAddress, EmailConfirmation, Authenticator, UserSession):
+# each one a way into another person's account. They are not offered at all; nor are
+# its social sign-in admins (linking a provider's account to anyone's is a way in too,
+# and company sign-in's client secrets are never in the admin: sso.models).
+for _model in (
+    EmailAddress,
+    EmailConfirmation,
+    Authenticator,
+    UserSession,
+    SocialAccount,
+    SocialApp,
+    SocialToken,
+):
     if admin.site.is_registered(_model):
         admin.site.unregister(_model)
 

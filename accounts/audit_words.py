@@ -31,6 +31,13 @@ SENTENCES = {
     "insights.viewed": "{actor} looked at the anonymous trends",
     "insights.exported": "{actor} downloaded the anonymous trends as a spreadsheet",
     "account.deleted": "A member deleted their account",
+    "sso.connected": "{actor} connected company sign-in",
+    "sso.changed": "{actor} changed the company sign-in settings",
+    "sso.removed": "{actor} removed company sign-in",
+    "sso.only_on": "{actor} made company sign-in the only way to sign in",
+    "sso.only_off": "{actor} let members sign in with a password again",
+    "sso.joined": "{actor} joined through company sign-in",
+    "sso.break_glass_used": "{actor} signed in with the break-glass password",
     "admin.added": "{actor} added {what} in the site administration",
     "admin.changed": "{actor} changed {what} in the site administration",
     "admin.deleted": "{actor} deleted {what} in the site administration",
@@ -55,6 +62,8 @@ SENTENCES = {
     "account.mfa_removed": "Two-factor authentication was removed from {possessive} account",
     "account.passkey_added": "A passkey was added to {possessive} account",
     "account.passkey_removed": "A passkey was removed from {possessive} account",
+    "account.company_signed_in": "{actor} signed in through company sign-in",
+    "account.sso_connected": "Company sign-in was joined to {possessive} account",
     "account.mfa_reset": "New recovery codes were made for {possessive} account",
 }
 

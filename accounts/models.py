@@ -313,6 +313,9 @@ ORGANISATIONAL_ACTION_PREFIXES = (
     "insights.",
     "admin.",
     "account.deleted",
+    # Company sign-in's settings, who joined through it, and break-glass sign-ins. (A
+    # member's own sign-ins through it are theirs: account.company_signed_in.)
+    "sso.",
 )
 
 

@@ -487,6 +487,10 @@ CREDENTIAL_CHANGES = {
         "A passkey was removed from your account",
         "A passkey was removed from your account: it no longer signs in to Rapport.",
     ),
+    "sso_connected": (
+        "Your account now signs in through company sign-in",
+        "Your account was joined to your organisation's company sign-in: it can sign you in.",
+    ),
     "mfa_reset": (
         "New recovery codes were made",
         "New two-factor recovery codes were made for your account; the old ones no longer work.",

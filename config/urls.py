@@ -14,6 +14,7 @@ urlpatterns = [
     path("healthz", accounts_views.healthz, name="healthz"),
     path("readyz", accounts_views.readyz, name="readyz"),
     path("accounts/signup/", accounts_views.signup, name="account_signup"),
+    path("", include("sso.urls")),
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),
     path("", include("relationships.urls")),

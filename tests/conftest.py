@@ -180,3 +180,15 @@ def other_coach(organisation):
 @pytest.fixture
 def other_coach_client(client, other_coach):
     return _client_for(client, other_coach)
+
+
+@pytest.fixture(scope="session")
+def oidc_provider(tmp_path_factory):
+    """A real OpenID Connect provider (django-oauth-toolkit) in a process of its own, for
+    the company sign-in tests: tests/partners/oidc_provider."""
+    from tests.partners import oidc
+
+    provider = oidc.start(tmp_path_factory.mktemp("oidc-provider"))
+    yield provider
+    provider.process.terminate()
+    provider.process.wait(timeout=10)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import pytest
 from allauth.mfa.models import Authenticator
+from django.core import signing
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
@@ -21,6 +22,8 @@ from accounts.services import calendar_feed_set
 from notifications.models import Notification
 from relationships.calendar import feed_token
 from relationships.models import Note
+from sso.models import SingleSignOn
+from sso.services import CONNECT_SALT
 from tests.factories import (
     ActionItemFactory,
     CheckInResponseFactory,
@@ -65,6 +68,7 @@ OUR_APPS = (
     "insights.",
     "notifications.",
     "search.",
+    "sso.",
 )
 
 
@@ -114,6 +118,20 @@ def _world() -> World:
     invitation = InvitationFactory(
         organisation=organisation, email=f"invitee-{ORG_CANARY}@example.com", token="matrix"
     )
+    # Company sign-in, at a provider that is down (nothing listens on port 9).
+    sign_in = SingleSignOn(
+        organisation=organisation,
+        provider_id=SingleSignOn.provider_id_for(organisation),
+        protocol=SingleSignOn.Protocol.OIDC,
+        issuer="http://127.0.0.1:9/o",
+        client_id=f"client-{ORG_CANARY}",
+    )
+    sign_in.client_secret = "matrix-secret"
+    sign_in.save()
+    connect_token = signing.dumps(
+        {"user": coach.public_id.hex, "provider": sign_in.provider_id, "uid": "matrix"},
+        salt=CONNECT_SALT,
+    )
     return World(
         users={
             "anonymous": None,
@@ -140,6 +158,8 @@ def _world() -> World:
             "round": round_.public_id,
             "reflection": reflection.public_id,
             "self_check": self_check.public_id,
+            "provider_id": sign_in.provider_id,
+            "connect_token": connect_token,
         },
     )
 
@@ -343,6 +363,29 @@ EXPECTED = {
         by_id("membership"),
         {"GET": statuses(405), "POST": hr_only(302, author=302)},
     ),
+    # Company sign-in. Anyone may start it; an empty form is a 400.
+    "sso_start": (
+        None,
+        {"GET": statuses(200, anonymous=200), "POST": statuses(400, anonymous=400)},
+    ),
+    # The emailed link joins its account, whoever opens it (the mailbox is the proof).
+    "sso_connect": (
+        lambda ids: {"token": ids["connect_token"]},
+        {"GET": statuses(200, anonymous=200), "POST": statuses(302, anonymous=302)},
+    ),
+    # allauth asks before leaving for the provider; this one is down: a page saying so.
+    "company_oidc_login": (
+        lambda ids: {"provider_id": ids["provider_id"]},
+        {"GET": statuses(200, anonymous=200), "POST": statuses(200, anonymous=200)},
+    ),
+    # A callback with no sign-in under way: allauth's error page.
+    "company_oidc_callback": (
+        lambda ids: {"provider_id": ids["provider_id"]},
+        {"GET": statuses(401, anonymous=401), "POST": statuses(401, anonymous=401)},
+    ),
+    "sso_settings": (None, {"GET": hr_only(200), "POST": hr_only(400)}),
+    "sso_only": (None, {"GET": statuses(405), "POST": hr_only(302)}),
+    "sso_remove": (None, {"GET": statuses(405), "POST": hr_only(302)}),
     # Data rights: everyone's own. Deleting asks for the password again first.
     "my_data": (None, {"GET": statuses(200), "POST": statuses(405)}),
     "export_json": (None, {"GET": statuses(200), "POST": statuses(405)}),

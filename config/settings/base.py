@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.socialaccount",
     "allauth.usersessions",
     "django_htmx",
     "template_partials",
@@ -40,6 +41,7 @@ INSTALLED_APPS = [
     "privacy",
     "notifications",
     "search",
+    "sso",
     # Before django_tasks_db: its `db_worker` command is outbox's, which also sweeps.
     "outbox",
     "django_tasks",
@@ -173,6 +175,11 @@ ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm", "login": "accounts.adapt
 # Says how long a sign-in lockout lasts (allauth says only "try again later").
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = os.environ.get("ACCOUNT_DEFAULT_HTTP_PROTOCOL", "https")
+# Company sign-in (sso): each organisation's provider, from sso.models, never from
+# allauth's SocialApp table. Nobody links a provider to an account by email alone.
+SOCIALACCOUNT_ADAPTER = "sso.adapter.SocialAccountAdapter"
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_STORE_TOKENS = False
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = "Rapport"
 # Passkeys: a second factor after the password, or a sign-in of their own (the
@@ -277,3 +284,6 @@ RAPPORT_INVITATION_DAYS = env_int("RAPPORT_INVITATION_DAYS", 14)
 # Keys for private text at rest: comma-separated base64 32-byte keys, newest first.
 # The local and test settings use a fixed development key; production requires one.
 RAPPORT_ENCRYPTION_KEYS = os.environ.get("RAPPORT_ENCRYPTION_KEYS", "")
+
+# Company sign-in (sso): the providers HR connects must be on the internet, over https.
+RAPPORT_SSO_ALLOW_LOCAL_PROVIDERS = False

@@ -29,3 +29,6 @@ RAPPORT_PRIVILEGED_MFA = env_bool("RAPPORT_PRIVILEGED_MFA", False)
 
 # Passkeys work in the demo over http://127.0.0.1 (production is https only).
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True
+
+# Company sign-in against a provider on this machine (a test identity provider).
+RAPPORT_SSO_ALLOW_LOCAL_PROVIDERS = True

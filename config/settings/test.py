@@ -54,3 +54,6 @@ for _alias, _suffix in (("default", ""), ("keys", "-keys")):
 
 # Passkeys over the live server's http://127.0.0.1 (Chromium's virtual authenticator).
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True
+
+# The test identity providers run on 127.0.0.1 over http (tests/partners).
+RAPPORT_SSO_ALLOW_LOCAL_PROVIDERS = True

@@ -215,6 +215,9 @@ def test_every_private_text_is_bound_to_its_owner_and_who_may_read_it():
         ("IntegrityCheck", "ratings_json"): ("author_id",),
         # Not private text, but it can carry a sign-in link: bound to where it goes.
         ("OutgoingEmail", "message_json"): ("idempotency_key", "recipients"),
+        # Not private text, but a key to the organisation's sign-in: bound to the
+        # provider it is for.
+        ("SingleSignOn", "client_secret"): ("organisation_id", "issuer", "client_id"),
     }
 
 

@@ -1,0 +1,76 @@
+"""An organisation's company sign-in (single sign-on): which identity provider signs its
+members in, and whether it is the only way in.
+
+The client secret is encrypted at rest (privacy.encryption, under the master key: it
+belongs to the organisation, not to a person) and bound to the organisation, the issuer
+and the client id, so a database edit that points the secret at another provider leaves
+it unreadable. No page shows it again after it is saved, and no admin lists it."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from accounts.models import Membership, Organisation
+from privacy.encryption import EncryptedText
+
+
+class SingleSignOnQuerySet(models.QuerySet):
+    def managed_by(self, user):
+        """The configuration an HR admin may change: their own organisation's."""
+        return self.filter(
+            organisation__memberships__user=user,
+            organisation__memberships__role=Membership.Role.HR_ADMIN,
+        )
+
+    def for_email(self, email: str):
+        """The company sign-in of the organisation whose email domains hold this address
+        (a domain belongs to at most one organisation with company sign-in)."""
+        domain = email.rsplit("@", 1)[-1].strip().lower()
+        if not domain:
+            return None
+        candidates = self.select_related("organisation").filter(
+            organisation__email_domains__icontains=domain
+        )
+        return next((c for c in candidates if domain in c.organisation.domains), None)
+
+
+class SingleSignOn(models.Model):
+    class Protocol(models.TextChoices):
+        OIDC = "oidc", "OpenID Connect"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organisation = models.OneToOneField(
+        Organisation, on_delete=models.CASCADE, related_name="single_sign_on"
+    )
+    # allauth's name for this provider, in its URLs and on each linked account: fixed per
+    # organisation, so the address registered at the provider stays the same.
+    provider_id = models.CharField(max_length=64, unique=True, editable=False)
+    protocol = models.CharField(max_length=8, choices=Protocol.choices)
+    issuer = models.URLField("issuer URL", max_length=500)
+    client_id = models.CharField("client ID", max_length=255)
+    client_secret_ciphertext = models.TextField(editable=False)
+    client_secret = EncryptedText(
+        "client_secret_ciphertext", bind=("organisation_id", "issuer", "client_id")
+    )
+    # Members sign in only through the provider; the break-glass account (an HR admin,
+    # who turned it on) keeps its password, and each use of it is audited.
+    sso_only = models.BooleanField("company sign-in only", default=False)
+    break_glass = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SingleSignOnQuerySet.as_manager()
+
+    def __str__(self):
+        return f"Company sign-in of {self.organisation}"
+
+    @staticmethod
+    def provider_id_for(organisation: Organisation) -> str:
+        return f"org-{organisation.public_id.hex}"

@@ -1,0 +1,262 @@
+"""Company sign-in: HR connecting their identity provider, making it the only way in,
+and a person's existing account joined to it (by a link sent to their address)."""
+
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from accounts.audit import audit_record
+from accounts.models import Membership, Organisation, User
+from outbox.services import queue_email
+from privacy.encryption import DecryptionError
+from sso.models import SingleSignOn
+from sso.oidc.discovery import DiscoveryError, discover
+
+CONNECT_SALT = "sso.connect"
+# Long enough to find the email, short enough that a forgotten one is no standing key.
+CONNECT_MAX_AGE = 60 * 60
+
+
+def check_domains_free(organisation: Organisation, domains: list[str]) -> None:
+    """A domain routes sign-ins to one organisation's provider only, and only an
+    organisation its people belong to: it may not be one that another organisation's
+    company sign-in uses, nor one where another organisation has members."""
+    others = SingleSignOn.objects.exclude(organisation=organisation).select_related("organisation")
+    for domain in domains:
+        if any(domain in other.organisation.domains for other in others):
+            raise ValidationError(
+                f"{domain} is already used by another organisation's company sign-in."
+            )
+        outside = (
+            User.objects.filter(email__iendswith=f"@{domain}", membership__isnull=False)
+            .exclude(membership__organisation=organisation)
+            .exists()
+        )
+        if outside:
+            raise ValidationError(
+                f"People of another organisation sign in with {domain} addresses, so it "
+                "cannot route to your company sign-in. Contact support if it is yours."
+            )
+
+
+@transaction.atomic
+def sso_connect_oidc(
+    *,
+    organisation: Organisation,
+    by: User,
+    issuer: str,
+    client_id: str,
+    client_secret: str = "",
+) -> SingleSignOn:
+    """Connects (or changes) the organisation's OpenID Connect provider. The issuer is
+    asked for its configuration first, so a typo is a message now rather than a failed
+    sign-in later. A blank secret keeps the one saved. A new provider (another issuer or
+    client) drops every account linked to the old one: nobody is signed in as someone
+    by a provider they were not linked through."""
+    issuer = issuer.strip().rstrip("/")
+    client_id = client_id.strip()
+    client_secret = client_secret.strip()
+    if not organisation.domains:
+        raise ValidationError(
+            "Add your organisation's email domains first: company sign-in lets in "
+            "people whose verified address is at one of them."
+        )
+    check_domains_free(organisation, organisation.domains)
+    try:
+        discover(issuer)
+    except DiscoveryError as error:
+        raise ValidationError({"issuer": str(error)}) from None
+
+    config = SingleSignOn.objects.select_for_update().filter(organisation=organisation).first()
+    if config is None:
+        if not client_secret:
+            raise ValidationError({"client_secret": "Enter the client secret."})
+        config = SingleSignOn(
+            organisation=organisation,
+            provider_id=SingleSignOn.provider_id_for(organisation),
+            protocol=SingleSignOn.Protocol.OIDC,
+            issuer=issuer,
+            client_id=client_id,
+        )
+        config.client_secret = client_secret
+        config.save()
+        audit_record(
+            actor=by,
+            action="sso.connected",
+            target=config,
+            organisation=organisation,
+            details={"protocol": "OpenID Connect"},
+        )
+        return config
+
+    changed = []
+    new_provider = (issuer, client_id) != (config.issuer, config.client_id)
+    try:
+        kept_secret = client_secret or config.client_secret  # read under the old binding
+    except DecryptionError:
+        raise ValidationError(
+            {"client_secret": "The saved secret can no longer be read: enter it again."}
+        ) from None
+    if issuer != config.issuer:
+        changed.append("issuer")
+    if client_id != config.client_id:
+        changed.append("client ID")
+    if client_secret:
+        changed.append("client secret")
+    if not changed:
+        return config
+    config.issuer, config.client_id = issuer, client_id
+    config.client_secret = kept_secret  # sealed again under the new binding
+    config.save()
+    if new_provider:
+        _unlink_everyone(config)
+    audit_record(
+        actor=by,
+        action="sso.changed",
+        target=config,
+        organisation=organisation,
+        details={"fields": changed},
+    )
+    return config
+
+
+def _unlink_everyone(config: SingleSignOn) -> None:
+    from allauth.socialaccount.models import SocialAccount
+
+    SocialAccount.objects.filter(provider=config.provider_id).delete()
+
+
+@transaction.atomic
+def sso_remove(*, organisation: Organisation, by: User) -> None:
+    config = SingleSignOn.objects.filter(organisation=organisation).first()
+    if config is None:
+        return
+    _unlink_everyone(config)
+    config.delete()
+    audit_record(actor=by, action="sso.removed", target=organisation, organisation=organisation)
+
+
+@transaction.atomic
+def sso_set_only(*, organisation: Organisation, by: User, only: bool) -> SingleSignOn:
+    """SSO-only: members sign in through the provider alone. The HR admin who turns it
+    on keeps their password as the break-glass account (with their second factor), so
+    an outage at the provider never locks HR out; each use of it is audited."""
+    config = SingleSignOn.objects.select_for_update().get(organisation=organisation)
+    if config.sso_only == only:
+        return config
+    config.sso_only = only
+    config.break_glass = by if only else None
+    config.save(update_fields=["sso_only", "break_glass", "updated_at"])
+    audit_record(
+        actor=by,
+        action="sso.only_on" if only else "sso.only_off",
+        target=config,
+        organisation=organisation,
+    )
+    return config
+
+
+def password_sign_in_refused(user: User) -> SingleSignOn | None:
+    """The company sign-in that refuses this person's password (or passkey, or emailed
+    code): their organisation's, when it is SSO-only and they are not its break-glass
+    account."""
+    config = (
+        SingleSignOn.objects.select_related("organisation")
+        .filter(organisation__memberships__user=user, sso_only=True)
+        .first()
+    )
+    if config is None or config.break_glass_id == user.pk:
+        return None
+    return config
+
+
+def refused_message(config: SingleSignOn) -> str:
+    return (
+        f"{config.organisation.name} signs in through company sign-in only: use “Sign in "
+        "with your company account” below, with your work email address."
+    )
+
+
+def break_glass_used(user: User) -> None:
+    config = SingleSignOn.objects.filter(break_glass=user, sso_only=True).first()
+    if config is not None:
+        audit_record(
+            actor=user,
+            action="sso.break_glass_used",
+            target=config,
+            organisation=config.organisation,
+        )
+
+
+# --- An existing account joined to company sign-in --------------------------------------
+
+
+def connect_link_send(*, user: User, config: SingleSignOn, uid: str, site_url: str) -> None:
+    """Someone signed in at their organisation's provider for the first time, and an
+    account with their address exists already. Whoever controls the provider (and its
+    configuration, HR) must not thereby get into that account: it is joined only from a
+    link sent to the account's own address, as a password reset would be."""
+    token = signing.dumps(
+        {"user": user.public_id.hex, "provider": config.provider_id, "uid": uid},
+        salt=CONNECT_SALT,
+    )
+    url = site_url.rstrip("/") + reverse("sso_connect", args=[token])
+    queue_email(
+        to=user.email,
+        subject="[Rapport] Join your account to your company sign-in",
+        body=render_to_string(
+            "sso/email/connect.txt",
+            {"url": url, "organisation": config.organisation.name, "hours": 1},
+        ),
+        template="sso/email/connect.txt",
+        key=f"sso-connect:{user.pk}:{config.provider_id}:{uid}",
+    )
+
+
+class ConnectLinkError(Exception):
+    pass
+
+
+def connect_link_read(token: str) -> tuple[User, SingleSignOn, str]:
+    try:
+        data = signing.loads(token, salt=CONNECT_SALT, max_age=CONNECT_MAX_AGE)
+    except signing.SignatureExpired:
+        raise ConnectLinkError(
+            "This link has expired (links last an hour). Sign in through your company "
+            "again to get a new one."
+        ) from None
+    except signing.BadSignature:
+        raise ConnectLinkError(
+            "This link is not valid: copy the whole link from the email."
+        ) from None
+    user = User.objects.filter(public_id=data["user"], is_active=True).first()
+    config = (
+        SingleSignOn.objects.select_related("organisation")
+        .filter(provider_id=data["provider"])
+        .first()
+    )
+    member = (
+        user is not None
+        and config is not None
+        and Membership.objects.filter(user=user, organisation=config.organisation).exists()
+    )
+    if not member:
+        raise ConnectLinkError("This link no longer works: company sign-in has changed since.")
+    return user, config, data["uid"]
+
+
+@transaction.atomic
+def connect_account(*, user: User, config: SingleSignOn, uid: str) -> None:
+    from allauth.socialaccount.models import SocialAccount
+
+    from accounts.services import credential_change_notify
+
+    taken = SocialAccount.objects.filter(provider=config.provider_id, uid=uid).first()
+    if taken is not None and taken.user_id != user.pk:
+        raise ConnectLinkError("This company account is already joined to another account.")
+    SocialAccount.objects.get_or_create(
+        provider=config.provider_id, uid=uid, defaults={"user": user, "extra_data": {}}
+    )
+    credential_change_notify(user=user, kind="sso_connected", how="confirmation_link")

@@ -1,0 +1,113 @@
+"""Company sign-in in real Chromium against a real OpenID Connect provider (django-oauth-
+toolkit in a process of its own, tests/partners/oidc_provider): an HR admin connects it
+on the organisation's pages, a colleague signs in through it for the first time and lands
+in the organisation, and the organisation becomes SSO-only."""
+
+import secrets
+
+import pytest
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import generate_totp_secret
+from playwright.sync_api import Browser, Page, expect
+
+from accounts.models import AuditEvent, Membership, User
+from sso.models import SingleSignOn
+from tests.browser.test_signup_journey import _shot
+from tests.factories import (
+    TEST_PASSWORD,
+    HRAdminMembershipFactory,
+    MembershipFactory,
+    OrganisationFactory,
+)
+from tests.helpers import totp_code
+from tests.partners.oidc import PASSWORD as IDP_PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _sign_in_with_password(page: Page, base_url: str, email: str) -> None:
+    page.goto(f"{base_url}/accounts/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+
+
+def test_hr_connects_oidc_a_colleague_joins_and_sso_becomes_the_only_way_in(
+    browser: Browser, live_server, oidc_provider
+):
+    acme = OrganisationFactory(name="Acme", email_domains="acme.test")
+    hana = HRAdminMembershipFactory(organisation=acme, mfa=False, user__email="hana@acme.test")
+    secret = generate_totp_secret()
+    Authenticator.objects.create(
+        user=hana.user, type=Authenticator.Type.TOTP, data={"secret": secret}
+    )
+    pat = MembershipFactory(organisation=acme, user__email="pat@acme.test").user
+
+    # HR: from the organisation page to company sign-in.
+    hr = browser.new_context().new_page()
+    _sign_in_with_password(hr, live_server.url, hana.user.email)
+    hr.get_by_label("Code").fill(totp_code(secret))
+    hr.get_by_role("button", name="Sign In").click()
+    hr.goto(f"{live_server.url}/organisation/")
+    hr.get_by_role("link", name="Company sign-in").click()
+    expect(hr.get_by_role("heading", name="Company sign-in", exact=True)).to_be_visible()
+    expect(hr.get_by_text("Not connected")).to_be_visible()
+
+    # At the provider's console, Rapport is registered with the redirect URI shown.
+    redirect_uri = hr.get_by_label("Redirect URI").input_value()
+    client_id, client_secret = "rapport-acme", secrets.token_urlsafe(24)
+    oidc_provider.register_client(
+        client_id=client_id, client_secret=client_secret, redirect_uri=redirect_uri
+    )
+    hr.get_by_label("Issuer URL").fill(oidc_provider.issuer)
+    hr.get_by_label("Client ID").fill(client_id)
+    hr.get_by_label("Client secret").fill(client_secret)
+    hr.get_by_role("button", name="Connect").click()
+    expect(hr.get_by_text("Company sign-in is connected")).to_be_visible()
+    expect(hr.get_by_text(f"Connected to {oidc_provider.issuer}")).to_be_visible()
+    # The secret is never sent back to the browser.
+    assert client_secret not in hr.content()
+    assert hr.get_by_label("Client secret").input_value() == ""
+    _shot(hr, "70-company-sign-in-settings")
+
+    # A colleague with no Rapport account: work email, then the provider's pages.
+    nia = browser.new_context().new_page()
+    nia.goto(f"{live_server.url}/accounts/login/")
+    nia.get_by_role("link", name="Sign in with your company account").click()
+    nia.get_by_label("Work email").fill("nia.new@acme.test")
+    nia.get_by_role("button", name="Continue").click()
+    expect(nia.get_by_text("You are going to Acme's sign-in page")).to_be_visible()
+    nia.get_by_role("button", name="Continue").click()
+    expect(nia.get_by_role("heading", name="Acme identity provider")).to_be_visible()
+    nia.get_by_label("Username").fill("nia")
+    nia.get_by_label("Password").fill(IDP_PASSWORD)
+    nia.get_by_role("button", name="Log in to Acme").click()
+    # The provider's consent page.
+    expect(nia.get_by_text("Application requires the following permissions")).to_be_visible()
+    nia.get_by_role("button", name="Authorize").click()
+    # Back in Rapport, signed in, a member of Acme.
+    expect(nia.get_by_role("heading", name="Hello, Nia New")).to_be_visible()
+    expect(nia.get_by_text("Acme · Member")).to_be_visible()
+    _shot(nia, "71-first-company-sign-in")
+    newcomer = User.objects.get(email="nia.new@acme.test")
+    assert Membership.objects.get(user=newcomer).organisation == acme
+
+    # HR makes company sign-in the only way in.
+    hr.get_by_role("button", name="Make company sign-in the only way in").click()
+    expect(hr.get_by_text("Members now sign in only through company sign-in")).to_be_visible()
+    expect(hr.get_by_text("Break-glass account: hana@acme.test")).to_be_visible()
+    assert SingleSignOn.objects.get(organisation=acme).sso_only
+
+    # Pat's password no longer works, and the page says where to go instead.
+    member = browser.new_context().new_page()
+    _sign_in_with_password(member, live_server.url, pat.email)
+    expect(member.get_by_text("Acme signs in through company sign-in only")).to_be_visible()
+    expect(member.get_by_role("heading", name="Hello,")).not_to_be_visible()
+    _shot(member, "72-password-refused-sso-only")
+
+    # Every change is in HR's audit log.
+    hr.goto(f"{live_server.url}/organisation/audit/")
+    expect(hr.get_by_text("connected company sign-in")).to_be_visible()
+    expect(hr.get_by_text("made company sign-in the only way to sign in")).to_be_visible()
+    expect(hr.get_by_text("Nia New joined through company sign-in")).to_be_visible()
+    assert AuditEvent.objects.filter(action="account.company_signed_in", actor=newcomer).exists()
