@@ -18,28 +18,39 @@ from accounts.models import Membership, User
 from privacy.encryption import DecryptionError
 from sso.models import SingleSignOn
 from sso.provider import NONCE, CompanySignInProvider
+from sso.saml import CompanySAMLProvider
+from sso.saml import app_settings as saml_settings
 from sso.services import connect_link_send
 
 logger = logging.getLogger(__name__)
 
 
 def social_app(config: SingleSignOn) -> SocialApp | None:
-    """The provider as allauth expects it, built in memory with the secret decrypted
-    for this request only; None (with the reason logged) when the secret no longer opens:
-    someone changed the provider's columns in the database."""
+    """The provider as allauth expects it, built in memory with its secret (the client
+    secret, or the SAML signing key) decrypted for this request only; None (with the
+    reason logged) when the secret no longer opens: someone changed the provider's
+    columns in the database."""
     try:
-        secret = config.client_secret
+        if config.protocol == SingleSignOn.Protocol.SAML:
+            # allauth's SAML URLs name the app by its client_id.
+            return SocialApp(
+                provider=CompanySAMLProvider.id,
+                provider_id=config.provider_id,
+                client_id=config.provider_id,
+                name=config.organisation.name,
+                settings=saml_settings(config),
+            )
+        return SocialApp(
+            provider=CompanySignInProvider.id,
+            provider_id=config.provider_id,
+            name=config.organisation.name,
+            client_id=config.client_id,
+            secret=config.client_secret,
+            settings={"server_url": config.issuer, "oauth_pkce_enabled": True},
+        )
     except DecryptionError:
-        logger.error("Company sign-in %s: its client secret does not decrypt", config.public_id)
+        logger.error("Company sign-in %s: its secret does not decrypt", config.public_id)
         return None
-    return SocialApp(
-        provider=CompanySignInProvider.id,
-        provider_id=config.provider_id,
-        name=config.organisation.name,
-        client_id=config.client_id,
-        secret=secret,
-        settings={"server_url": config.issuer, "oauth_pkce_enabled": True},
-    )
 
 
 def refuse(request, reason: str, *, status: int = 403):
@@ -52,7 +63,10 @@ def refuse(request, reason: str, *, status: int = 403):
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
     def list_apps(self, request, provider=None, client_id=None):
         configs = SingleSignOn.objects.select_related("organisation")
-        if provider in (None, CompanySignInProvider.id):
+        if provider == CompanySAMLProvider.id and client_id:
+            # allauth's SAML views: the organisation's provider named in the URL.
+            configs = configs.filter(protocol=SingleSignOn.Protocol.SAML, provider_id=client_id)
+        elif provider in (None, CompanySignInProvider.id, CompanySAMLProvider.id):
             # Asked for every provider (allauth's connections page): only the person's
             # own organisation's, never a list of every organisation's providers.
             user = getattr(request, "user", None)
@@ -61,8 +75,8 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             configs = configs.filter(organisation__memberships__user=user)
         else:
             configs = configs.filter(provider_id=provider)
-        if client_id:
-            configs = configs.filter(client_id=client_id)
+            if client_id:
+                configs = configs.filter(client_id=client_id)
         return [app for app in map(social_app, configs) if app is not None]
 
     def pre_social_login(self, request, sociallogin):
@@ -76,9 +90,11 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         state = sociallogin.state or {}
         if state.get("process") != "login":
             refuse(request, "Company sign-in only signs you in; it cannot be added here.")
-        claims = (sociallogin.account.extra_data or {}).get("id_token") or {}
-        if not constant_time_compare(str(claims.get(NONCE, "")), str(state.get(NONCE) or "-")):
-            refuse(request, "The sign-in answer from your company was not for this sign-in.")
+        if config.protocol == SingleSignOn.Protocol.OIDC:
+            claims = (sociallogin.account.extra_data or {}).get("id_token") or {}
+            nonce, expected = str(claims.get(NONCE, "")), str(state.get(NONCE) or "-")
+            if not constant_time_compare(nonce, expected):
+                refuse(request, "The sign-in answer from your company was not for this sign-in.")
         organisation = config.organisation
 
         if sociallogin.is_existing:

@@ -34,3 +34,32 @@ class CompanySignInForm(forms.Form):
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
+
+
+class SAMLForm(forms.Form):
+    metadata_url = forms.URLField(
+        label="Metadata URL",
+        max_length=500,
+        required=False,
+        assume_scheme="https",
+        help_text="Your provider's (IdP) metadata address. Or paste the metadata below.",
+    )
+    metadata_xml = forms.CharField(
+        label="Metadata XML",
+        max_length=200_000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="The whole XML file your provider gives for Rapport.",
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        url, xml = cleaned.get("metadata_url"), (cleaned.get("metadata_xml") or "").strip()
+        if self.errors:
+            return cleaned
+        if bool(url) == bool(xml):
+            raise forms.ValidationError(
+                "Give the metadata URL or paste the metadata: one of the two."
+            )
+        cleaned["metadata_xml"] = xml
+        return cleaned

@@ -38,6 +38,7 @@ class SingleSignOnQuerySet(models.QuerySet):
 class SingleSignOn(models.Model):
     class Protocol(models.TextChoices):
         OIDC = "oidc", "OpenID Connect"
+        SAML = "saml", "SAML 2.0"
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     organisation = models.OneToOneField(
@@ -47,11 +48,23 @@ class SingleSignOn(models.Model):
     # organisation, so the address registered at the provider stays the same.
     provider_id = models.CharField(max_length=64, unique=True, editable=False)
     protocol = models.CharField(max_length=8, choices=Protocol.choices)
-    issuer = models.URLField("issuer URL", max_length=500)
-    client_id = models.CharField("client ID", max_length=255)
-    client_secret_ciphertext = models.TextField(editable=False)
+    # OpenID Connect.
+    issuer = models.URLField("issuer URL", max_length=500, blank=True)
+    client_id = models.CharField("client ID", max_length=255, blank=True)
+    client_secret_ciphertext = models.TextField(editable=False, default="")
     client_secret = EncryptedText(
         "client_secret_ciphertext", bind=("organisation_id", "issuer", "client_id")
+    )
+    # SAML 2.0: the provider, from its metadata (the certificate is public), and
+    # Rapport's own key pair for this organisation, which signs its requests.
+    idp_metadata_url = models.URLField("metadata URL", max_length=500, blank=True)
+    idp_entity_id = models.CharField(max_length=500, blank=True)
+    idp_sso_url = models.URLField(max_length=1000, blank=True)
+    idp_certificate = models.TextField(blank=True)
+    sp_certificate = models.TextField(blank=True)
+    sp_private_key_ciphertext = models.TextField(editable=False, default="")
+    sp_private_key = EncryptedText(
+        "sp_private_key_ciphertext", bind=("organisation_id", "idp_entity_id")
     )
     # Members sign in only through the provider; the break-glass account (an HR admin,
     # who turned it on) keeps its password, and each use of it is audited.

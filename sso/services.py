@@ -13,6 +13,7 @@ from outbox.services import queue_email
 from privacy.encryption import DecryptionError
 from sso.models import SingleSignOn
 from sso.oidc.discovery import DiscoveryError, discover
+from sso.saml import read_idp_metadata, self_signed_certificate
 
 CONNECT_SALT = "sso.connect"
 # Long enough to find the email, short enough that a forgotten one is no standing key.
@@ -41,6 +42,46 @@ def check_domains_free(organisation: Organisation, domains: list[str]) -> None:
             )
 
 
+def _check_can_connect(organisation: Organisation) -> None:
+    if not organisation.domains:
+        raise ValidationError(
+            "Add your organisation's email domains first: company sign-in lets in "
+            "people whose verified address is at one of them."
+        )
+    check_domains_free(organisation, organisation.domains)
+
+
+def _locked_config(organisation: Organisation) -> SingleSignOn | None:
+    return SingleSignOn.objects.select_for_update().filter(organisation=organisation).first()
+
+
+def _new(organisation: Organisation, protocol: str) -> SingleSignOn:
+    return SingleSignOn(
+        organisation=organisation,
+        provider_id=SingleSignOn.provider_id_for(organisation),
+        protocol=protocol,
+    )
+
+
+def _record(config: SingleSignOn, *, by: User, created: bool, changed: list[str]) -> None:
+    if created:
+        audit_record(
+            actor=by,
+            action="sso.connected",
+            target=config,
+            organisation=config.organisation,
+            details={"protocol": config.get_protocol_display()},
+        )
+    else:
+        audit_record(
+            actor=by,
+            action="sso.changed",
+            target=config,
+            organisation=config.organisation,
+            details={"fields": changed},
+        )
+
+
 @transaction.atomic
 def sso_connect_oidc(
     *,
@@ -52,74 +93,115 @@ def sso_connect_oidc(
 ) -> SingleSignOn:
     """Connects (or changes) the organisation's OpenID Connect provider. The issuer is
     asked for its configuration first, so a typo is a message now rather than a failed
-    sign-in later. A blank secret keeps the one saved. A new provider (another issuer or
-    client) drops every account linked to the old one: nobody is signed in as someone
-    by a provider they were not linked through."""
+    sign-in later. A blank secret keeps the one saved. A new provider (another protocol,
+    issuer or client) drops every account linked to the old one: nobody is signed in as
+    someone by a provider they were not linked through."""
     issuer = issuer.strip().rstrip("/")
     client_id = client_id.strip()
     client_secret = client_secret.strip()
-    if not organisation.domains:
-        raise ValidationError(
-            "Add your organisation's email domains first: company sign-in lets in "
-            "people whose verified address is at one of them."
-        )
-    check_domains_free(organisation, organisation.domains)
+    _check_can_connect(organisation)
     try:
         discover(issuer)
     except DiscoveryError as error:
         raise ValidationError({"issuer": str(error)}) from None
 
-    config = SingleSignOn.objects.select_for_update().filter(organisation=organisation).first()
-    if config is None:
-        if not client_secret:
-            raise ValidationError({"client_secret": "Enter the client secret."})
-        config = SingleSignOn(
-            organisation=organisation,
-            provider_id=SingleSignOn.provider_id_for(organisation),
-            protocol=SingleSignOn.Protocol.OIDC,
-            issuer=issuer,
-            client_id=client_id,
-        )
-        config.client_secret = client_secret
-        config.save()
-        audit_record(
-            actor=by,
-            action="sso.connected",
-            target=config,
-            organisation=organisation,
-            details={"protocol": "OpenID Connect"},
-        )
-        return config
-
-    changed = []
-    new_provider = (issuer, client_id) != (config.issuer, config.client_id)
+    config = _locked_config(organisation)
+    created = config is None
+    if created:
+        config = _new(organisation, SingleSignOn.Protocol.OIDC)
+    was_oidc = not created and config.protocol == SingleSignOn.Protocol.OIDC
     try:
-        kept_secret = client_secret or config.client_secret  # read under the old binding
-    except DecryptionError:
+        kept_secret = client_secret or (config.client_secret if was_oidc else "")
+    except DecryptionError:  # read under the old binding, which a database edit broke
         raise ValidationError(
             {"client_secret": "The saved secret can no longer be read: enter it again."}
         ) from None
-    if issuer != config.issuer:
-        changed.append("issuer")
-    if client_id != config.client_id:
-        changed.append("client ID")
-    if client_secret:
-        changed.append("client secret")
-    if not changed:
+    if not kept_secret:
+        raise ValidationError({"client_secret": "Enter the client secret."})
+    changed = [
+        label
+        for label, differs in (
+            ("protocol", not created and not was_oidc),
+            ("issuer", issuer != config.issuer),
+            ("client ID", client_id != config.client_id),
+            ("client secret", bool(client_secret) and was_oidc),
+        )
+        if differs
+    ]
+    if not created and not changed:
         return config
+    new_provider = not was_oidc or (issuer, client_id) != (config.issuer, config.client_id)
+    config.protocol = SingleSignOn.Protocol.OIDC
     config.issuer, config.client_id = issuer, client_id
-    config.client_secret = kept_secret  # sealed again under the new binding
+    _clear_saml(config)
+    config.client_secret = kept_secret  # sealed (again) under the new binding
     config.save()
-    if new_provider:
+    if new_provider and not created:
         _unlink_everyone(config)
-    audit_record(
-        actor=by,
-        action="sso.changed",
-        target=config,
-        organisation=organisation,
-        details={"fields": changed},
-    )
+    _record(config, by=by, created=created, changed=changed)
     return config
+
+
+@transaction.atomic
+def sso_connect_saml(
+    *, organisation: Organisation, by: User, metadata_url: str = "", metadata_xml: str = ""
+) -> SingleSignOn:
+    """Connects (or changes) the organisation's SAML 2.0 provider from its metadata. The
+    first time, Rapport makes the organisation its own key pair to sign requests with;
+    it stays across changes, so the provider need not learn a new certificate."""
+    metadata_url = metadata_url.strip()
+    _check_can_connect(organisation)
+    try:
+        idp = read_idp_metadata(url=metadata_url, xml=metadata_xml)
+    except DiscoveryError as error:
+        field = "metadata_url" if metadata_url else "metadata_xml"
+        raise ValidationError({field: str(error)}) from None
+
+    config = _locked_config(organisation)
+    created = config is None
+    if created:
+        config = _new(organisation, SingleSignOn.Protocol.SAML)
+    was_saml = not created and config.protocol == SingleSignOn.Protocol.SAML
+    key = certificate = ""
+    if was_saml and config.sp_certificate:
+        try:
+            key, certificate = config.sp_private_key, config.sp_certificate
+        except DecryptionError:
+            key = ""  # unreadable after a database edit: a new pair, below
+    if not key:
+        key, certificate = self_signed_certificate(f"Rapport for {organisation.name}")
+    changed = [
+        label
+        for label, differs in (
+            ("protocol", not created and not was_saml),
+            ("metadata URL", metadata_url != config.idp_metadata_url),
+            ("entity ID", idp["entity_id"] != config.idp_entity_id),
+            ("sign-in address", idp["sso_url"] != config.idp_sso_url),
+            ("certificate", idp["certificate"] != config.idp_certificate),
+        )
+        if differs
+    ]
+    if not created and not changed:
+        return config
+    new_provider = not was_saml or idp["entity_id"] != config.idp_entity_id
+    config.protocol = SingleSignOn.Protocol.SAML
+    config.issuer = config.client_id = config.client_secret_ciphertext = ""
+    config.idp_metadata_url = metadata_url
+    config.idp_entity_id = idp["entity_id"]
+    config.idp_sso_url = idp["sso_url"]
+    config.idp_certificate = idp["certificate"]
+    config.sp_certificate = certificate
+    config.sp_private_key = key  # sealed (again) under the new binding
+    config.save()
+    if new_provider and not created:
+        _unlink_everyone(config)
+    _record(config, by=by, created=created, changed=changed)
+    return config
+
+
+def _clear_saml(config: SingleSignOn) -> None:
+    config.idp_metadata_url = config.idp_entity_id = config.idp_sso_url = ""
+    config.idp_certificate = config.sp_certificate = config.sp_private_key_ciphertext = ""
 
 
 def _unlink_everyone(config: SingleSignOn) -> None:

@@ -1,5 +1,7 @@
-from urllib.parse import urlencode
+import functools
+from urllib.parse import urlencode, urlsplit
 
+from allauth.socialaccount.providers.saml import views as allauth_saml
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
@@ -10,13 +12,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.models import Membership
 from config.access import scoped_get_or_404
 from config.forms import apply_validation_error
-from sso.forms import CompanySignInForm, OIDCForm
+from sso.forms import CompanySignInForm, OIDCForm, SAMLForm
 from sso.models import SingleSignOn
 from sso.services import (
     ConnectLinkError,
     connect_account,
     connect_link_read,
     sso_connect_oidc,
+    sso_connect_saml,
     sso_remove,
     sso_set_only,
 )
@@ -42,10 +45,46 @@ def company_sign_in(request):
                 f"No organisation signs in with company sign-in for {domain} addresses. "
                 "Sign in with your password or a passkey instead.",
             )
+        elif config.protocol == SingleSignOn.Protocol.SAML:
+            # allauth's page that asks before leaving for the provider (saml_login, below;
+            # sso.oidc.views for OpenID Connect).
+            return redirect("saml_login", organization_slug=config.provider_id)
         else:
-            # allauth's page that asks before leaving for the provider (sso.oidc.views).
             return redirect("company_oidc_login", provider_id=config.provider_id)
     return render(request, "sso/start.html", {"form": form}, status=400)
+
+
+def with_host_header(view):
+    """allauth's SAML views read the Host header straight from the request: a request
+    without one (HTTP/1.0, some probes) would be a 500. Django's own answer for it is
+    SERVER_NAME, or a 400 for a host not in ALLOWED_HOSTS."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        request.META.setdefault("HTTP_HOST", request.get_host())
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@login_not_required
+@with_host_header
+def saml_login(request, organization_slug):
+    """allauth's SAML login view, whose page (GET) may send its form on to the provider's
+    sign-in address: the strict CSP's form-action allows that address, on this page only."""
+    response = allauth_saml.login(request, organization_slug=organization_slug)
+    if request.method == "GET" and response.status_code == 200:
+        config = SingleSignOn.objects.filter(
+            provider_id=organization_slug, protocol=SingleSignOn.Protocol.SAML
+        ).first()
+        if config is not None:
+            response._csp_update = {"form-action": [_origin(config.idp_sso_url)]}
+    return response
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 @login_not_required
@@ -89,6 +128,8 @@ def _hr_membership(request) -> Membership:
 
 @require_http_methods(["GET", "POST"])
 def settings_page(request):
+    """Connect (or change) the provider: OpenID Connect or SAML 2.0, one form each; the
+    form sent says which."""
     organisation = _hr_membership(request).organisation
     config = (
         SingleSignOn.objects.managed_by(request.user)
@@ -96,12 +137,24 @@ def settings_page(request):
         .filter(organisation=organisation)
         .first()
     )
+    is_oidc = config is not None and config.protocol == SingleSignOn.Protocol.OIDC
+    is_saml = config is not None and config.protocol == SingleSignOn.Protocol.SAML
+    oidc_initial = {"issuer": config.issuer, "client_id": config.client_id} if is_oidc else None
+    saml_initial = {"metadata_url": config.idp_metadata_url} if is_saml else None
+    oidc_form = OIDCForm(initial=oidc_initial, has_secret=is_oidc, prefix="oidc")
+    saml_form = SAMLForm(initial=saml_initial, prefix="saml")
     status = 200
     if request.method == "POST":
-        form = OIDCForm(request.POST, has_secret=config is not None)
+        protocol = request.POST.get("protocol")
+        if protocol == "saml":
+            form = saml_form = SAMLForm(request.POST, prefix="saml")
+            connect = sso_connect_saml
+        else:
+            form = oidc_form = OIDCForm(request.POST, has_secret=is_oidc, prefix="oidc")
+            connect = sso_connect_oidc
         if form.is_valid():
             try:
-                sso_connect_oidc(organisation=organisation, by=request.user, **form.cleaned_data)
+                connect(organisation=organisation, by=request.user, **form.cleaned_data)
             except ValidationError as error:
                 apply_validation_error(form, error)
             else:
@@ -112,21 +165,21 @@ def settings_page(request):
                 )
                 return redirect("sso_settings")
         status = 400
-    else:
-        initial = {"issuer": config.issuer, "client_id": config.client_id} if config else None
-        form = OIDCForm(initial=initial, has_secret=config is not None)
-    callback = reverse(
-        "company_oidc_callback",
-        kwargs={"provider_id": SingleSignOn.provider_id_for(organisation)},
-    )
+    provider_id = SingleSignOn.provider_id_for(organisation)
+    absolute = request.build_absolute_uri
     return render(
         request,
         "sso/settings.html",
         {
             "organisation": organisation,
             "config": config,
-            "form": form,
-            "redirect_uri": request.build_absolute_uri(callback),
+            "oidc_form": oidc_form,
+            "saml_form": saml_form,
+            "redirect_uri": absolute(
+                reverse("company_oidc_callback", kwargs={"provider_id": provider_id})
+            ),
+            "saml_metadata_url": absolute(reverse("saml_metadata", args=[provider_id])),
+            "saml_acs_url": absolute(reverse("saml_acs", args=[provider_id])),
         },
         status=status,
     )

@@ -192,3 +192,15 @@ def oidc_provider(tmp_path_factory):
     yield provider
     provider.process.terminate()
     provider.process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def saml_provider(tmp_path_factory):
+    """A real SAML identity provider (pysaml2, signing with xmlsec1) in a process of its
+    own, for the company sign-in tests: tests/partners/saml_idp.py."""
+    from tests.partners import saml
+
+    provider = saml.start(tmp_path_factory.mktemp("saml-provider"))
+    yield provider
+    provider.process.terminate()
+    provider.process.wait(timeout=10)

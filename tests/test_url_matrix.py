@@ -23,6 +23,7 @@ from notifications.models import Notification
 from relationships.calendar import feed_token
 from relationships.models import Note
 from sso.models import SingleSignOn
+from sso.saml import pem_body, self_signed_certificate
 from sso.services import CONNECT_SALT
 from tests.factories import (
     ActionItemFactory,
@@ -128,6 +129,20 @@ def _world() -> World:
     )
     sign_in.client_secret = "matrix-secret"
     sign_in.save()
+    # And another organisation's, over SAML 2.0 (allauth's SAML views).
+    saml_organisation = OrganisationFactory(name="SAML Org")
+    key, certificate = self_signed_certificate("Matrix")
+    saml = SingleSignOn(
+        organisation=saml_organisation,
+        provider_id=SingleSignOn.provider_id_for(saml_organisation),
+        protocol=SingleSignOn.Protocol.SAML,
+        idp_entity_id="https://idp.example/metadata",
+        idp_sso_url="https://idp.example/sso",
+        idp_certificate=pem_body(certificate),
+        sp_certificate=certificate,
+    )
+    saml.sp_private_key = key
+    saml.save()
     connect_token = signing.dumps(
         {"user": coach.public_id.hex, "provider": sign_in.provider_id, "uid": "matrix"},
         salt=CONNECT_SALT,
@@ -160,6 +175,7 @@ def _world() -> World:
             "self_check": self_check.public_id,
             "provider_id": sign_in.provider_id,
             "connect_token": connect_token,
+            "organization_slug": saml.provider_id,
         },
     )
 
@@ -383,6 +399,30 @@ EXPECTED = {
         lambda ids: {"provider_id": ids["provider_id"]},
         {"GET": statuses(401, anonymous=401), "POST": statuses(401, anonymous=401)},
     ),
+    # allauth's SAML views (sso.urls wraps them): the page that asks before leaving for
+    # the provider, then the AuthnRequest's redirect; the ACS keeps what was posted and
+    # moves on; finishing with nothing posted, and logging out with no request, fail
+    # politely; the metadata is public.
+    "company_saml_login": (
+        lambda ids: {"organization_slug": ids["organization_slug"]},
+        {"GET": statuses(200, anonymous=200), "POST": statuses(302, anonymous=302)},
+    ),
+    "company_saml_acs": (
+        lambda ids: {"organization_slug": ids["organization_slug"]},
+        {"GET": statuses(302, anonymous=302), "POST": statuses(302, anonymous=302)},
+    ),
+    "company_saml_finish_acs": (
+        lambda ids: {"organization_slug": ids["organization_slug"]},
+        {"GET": statuses(401, anonymous=401), "POST": statuses(401, anonymous=401)},
+    ),
+    "company_saml_sls": (
+        lambda ids: {"organization_slug": ids["organization_slug"]},
+        {"GET": statuses(400, anonymous=400), "POST": statuses(400, anonymous=400)},
+    ),
+    "company_saml_metadata": (
+        lambda ids: {"organization_slug": ids["organization_slug"]},
+        {"GET": statuses(200, anonymous=200), "POST": statuses(200, anonymous=200)},
+    ),
     "sso_settings": (None, {"GET": hr_only(200), "POST": hr_only(400)}),
     "sso_only": (None, {"GET": statuses(405), "POST": hr_only(302)}),
     "sso_remove": (None, {"GET": statuses(405), "POST": hr_only(302)}),
@@ -404,6 +444,7 @@ THIRD_PARTY_SAMPLES = {
     "object_id": "1",
     "id": "1",
     "pk": "1",
+    "organization_slug": "no-such-organisation",
     "content_type_id": "1",
     "app_label": "accounts",
     "url": "no-such-admin-page/",

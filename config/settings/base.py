@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "allauth.socialaccount",
+    "allauth.socialaccount.providers.saml",
     "allauth.usersessions",
     "django_htmx",
     "template_partials",
@@ -180,6 +181,7 @@ ACCOUNT_DEFAULT_HTTP_PROTOCOL = os.environ.get("ACCOUNT_DEFAULT_HTTP_PROTOCOL", 
 SOCIALACCOUNT_ADAPTER = "sso.adapter.SocialAccountAdapter"
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
 SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_PROVIDERS = {"saml": {"provider_class": "sso.saml.CompanySAMLProvider"}}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = "Rapport"
 # Passkeys: a second factor after the password, or a sign-in of their own (the

@@ -19,7 +19,7 @@ class DiscoveryError(Exception):
     pass
 
 
-def _check_address(url: str) -> None:
+def check_address(url: str) -> None:
     parts = urlsplit(url)
     if parts.scheme not in {"https", "http"} or not parts.hostname:
         raise DiscoveryError("Enter the issuer's full address, starting with https://.")
@@ -41,7 +41,7 @@ def _check_address(url: str) -> None:
 
 
 def discover(issuer: str) -> dict:
-    _check_address(issuer)
+    check_address(issuer)
     url = issuer.rstrip("/") + "/.well-known/openid-configuration"
     try:
         response = requests.get(url, timeout=10, allow_redirects=False)

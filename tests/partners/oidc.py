@@ -36,7 +36,7 @@ PEOPLE = [
 ]
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -106,7 +106,7 @@ def _hidden_fields(page: str) -> dict:
 
 
 def start(tmp_path: Path) -> OIDCProvider:
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.partners.oidc_provider.settings",

@@ -218,6 +218,7 @@ def test_every_private_text_is_bound_to_its_owner_and_who_may_read_it():
         # Not private text, but a key to the organisation's sign-in: bound to the
         # provider it is for.
         ("SingleSignOn", "client_secret"): ("organisation_id", "issuer", "client_id"),
+        ("SingleSignOn", "sp_private_key"): ("organisation_id", "idp_entity_id"),
     }
 
 

@@ -55,12 +55,19 @@ def _connect(client, hr, provider, *, client_id=None, secret=None):
     client_id = client_id or f"rapport-{secrets.token_hex(4)}"
     secret = secret or secrets.token_urlsafe(24)
     provider.register_client(client_id=client_id, client_secret=secret, redirect_uri=redirect_uri)
-    response = client.post(
-        reverse("sso_settings"),
-        {"issuer": provider.issuer, "client_id": client_id, "client_secret": secret},
-    )
+    response = client.post(reverse("sso_settings"), _oidc(provider.issuer, client_id, secret))
     assert response.status_code == 302, text(response)
     return client_id, secret
+
+
+def _oidc(issuer: str, client_id: str, client_secret: str) -> dict:
+    """The OpenID Connect form on the company sign-in page, as the browser posts it."""
+    return {
+        "protocol": "oidc",
+        "oidc-issuer": issuer,
+        "oidc-client_id": client_id,
+        "oidc-client_secret": client_secret,
+    }
 
 
 def _sign_in(provider, email: str, username: str, *, consent: bool = True, client=None):
@@ -336,10 +343,7 @@ def test_a_new_provider_unlinks_everyone_linked_through_the_old_one(
 
     # The same client with a new secret: nothing changes for anyone.
     config = SingleSignOn.objects.get(organisation=acme)
-    client.post(
-        reverse("sso_settings"),
-        {"issuer": config.issuer, "client_id": config.client_id, "client_secret": "rotated"},
-    )
+    client.post(reverse("sso_settings"), _oidc(config.issuer, config.client_id, "rotated"))
     assert SocialAccount.objects.count() == 1
     assert SingleSignOn.objects.get(organisation=acme).client_secret == "rotated"
 
@@ -442,10 +446,7 @@ def test_a_mistyped_or_unreachable_issuer_is_a_message_on_the_form(
         ("http://127.0.0.1:9/o", "could not reach"),
         (oidc_provider.issuer + "/", None),  # a trailing slash is forgiven
     ]:
-        response = client.post(
-            reverse("sso_settings"),
-            {"issuer": issuer, "client_id": "c", "client_secret": "s"},
-        )
+        response = client.post(reverse("sso_settings"), _oidc(issuer, "c", "s"))
         if message is None:
             assert response.status_code == 302
         else:
@@ -460,10 +461,7 @@ def test_a_domain_is_routed_to_one_organisation_only(client, acme, acme_hr, oidc
     other = Client()
     other.force_login(rival_hr)
 
-    response = other.post(
-        reverse("sso_settings"),
-        {"issuer": oidc_provider.issuer, "client_id": "c", "client_secret": "s"},
-    )
+    response = other.post(reverse("sso_settings"), _oidc(oidc_provider.issuer, "c", "s"))
 
     assert response.status_code == 400
     assert "acme.test is already used by another organisation" in text(response)
