@@ -7,11 +7,19 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PATH="/app/.venv/bin:$PATH" \
     DJANGO_SETTINGS_MODULE=config.settings.production
 
-RUN pip install --no-cache-dir uv && useradd --create-home --uid 1000 rapport
+# xmlsec1 (SAML's signature library, with its command line for checking a provider's
+# signed metadata or assertion by hand). Python's xmlsec binding uses its wheel's own
+# build of it; the check after `uv sync` fails the image if that build and lxml's
+# libxml2 disagree, which would break every SAML sign-in.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends xmlsec1 \
+    && rm -rf /var/lib/apt/lists/* \
+    && pip install --no-cache-dir uv && useradd --create-home --uid 1000 rapport
 WORKDIR /app
 
 COPY pyproject.toml uv.lock ./
-RUN uv sync --frozen --no-dev --no-install-project
+RUN uv sync --frozen --no-dev --no-install-project \
+    && python -c "import xmlsec, lxml.etree; from onelogin.saml2.auth import OneLogin_Saml2_Auth"
 
 COPY . .
 # collectstatic needs settings to load; these values exist only during the build.

@@ -8,7 +8,6 @@ from allauth.account.models import EmailAddress
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialApp
-from django.conf import settings
 from django.db import transaction
 from django.shortcuts import render
 from django.utils.crypto import constant_time_compare
@@ -134,7 +133,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
                 user=existing,
                 config=config,
                 uid=sociallogin.account.uid,
-                site_url=settings.RAPPORT_SITE_URL,
+                site_url=request.build_absolute_uri("/"),
             )
             raise ImmediateHttpResponse(
                 render(request, "sso/check_email.html", {"organisation": organisation})

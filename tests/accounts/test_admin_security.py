@@ -130,6 +130,41 @@ def test_attack_superuser_adds_verified_email_in_admin_is_refused(admin_client, 
     assert "attacker@evil.example" not in text(admin_client.get("/admin/"))
 
 
+def test_attack_superuser_links_a_company_account_or_reads_a_client_secret_in_admin_is_refused(
+    admin_client, victim, organisation
+):
+    """Linking a provider's account to someone's is a way into their account, and company
+    sign-in's secrets are never in the admin: none of it is offered."""
+    from allauth.socialaccount.models import SocialAccount
+
+    from sso.models import SingleSignOn
+
+    config = SingleSignOn(
+        organisation=organisation,
+        provider_id=SingleSignOn.provider_id_for(organisation),
+        protocol=SingleSignOn.Protocol.OIDC,
+        issuer="https://login.example.com",
+        client_id="rapport",
+    )
+    config.client_secret = "CLIENTSECRET-7"
+    config.save()
+    linked = SocialAccount.objects.create(user=victim, provider=config.provider_id, uid="sub")
+
+    for url in (
+        "/admin/socialaccount/socialaccount/",
+        f"/admin/socialaccount/socialaccount/{linked.pk}/change/",
+        "/admin/socialaccount/socialaccount/add/",
+        "/admin/socialaccount/socialapp/",
+        "/admin/socialaccount/socialtoken/",
+        "/admin/sso/singlesignon/",
+        f"/admin/sso/singlesignon/{config.pk}/change/",
+    ):
+        response = admin_client.get(url)
+        assert response.status_code == 404, url
+        assert "CLIENTSECRET-7" not in response.content.decode()
+    assert "CLIENTSECRET-7" not in admin_client.get("/admin/").content.decode()
+
+
 def test_attack_superuser_deletes_authenticator_in_admin_is_refused(admin_client, victim):
     authenticator = Authenticator.objects.create(
         user=victim, type=Authenticator.Type.TOTP, data={"secret": "VICTIMSECRET"}
