@@ -1,6 +1,8 @@
 """Company sign-in: HR connecting their identity provider, making it the only way in,
 and a person's existing account joined to it (by a link sent to their address)."""
 
+import time
+
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -285,6 +287,7 @@ def connect_link_send(*, user: User, config: SingleSignOn, uid: str, site_url: s
         salt=CONNECT_SALT,
     )
     url = site_url.rstrip("/") + reverse("sso_connect", args=[token])
+    hour = int(time.time()) // CONNECT_MAX_AGE
     queue_email(
         to=user.email,
         subject="[Rapport] Join your account to your company sign-in",
@@ -293,7 +296,8 @@ def connect_link_send(*, user: User, config: SingleSignOn, uid: str, site_url: s
             {"url": url, "organisation": config.organisation.name, "hours": 1},
         ),
         template="sso/email/connect.txt",
-        key=f"sso-connect:{user.pk}:{config.provider_id}:{uid}",
+        # One email per hour, however often they try: a new one once the last expired.
+        key=f"sso-connect:{user.pk}:{config.provider_id}:{uid}:{hour}",
     )
 
 

@@ -317,8 +317,8 @@ def test_a_connect_link_that_is_tampered_or_expired_says_so(
 
     with time_machine.travel(time.time() + 2 * 60 * 60):
         response = Client().post(link)
-    assert response.status_code == 400 and "expired" in text(response)
-    assert not SocialAccount.objects.exists()
+        assert response.status_code == 400 and "expired" in text(response)
+        assert not SocialAccount.objects.exists()
 
 
 def test_an_address_of_another_organisations_account_is_refused(
