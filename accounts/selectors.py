@@ -3,11 +3,22 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 
 from accounts.models import Invitation, Membership, Organisation
+from config.access import scoped_get_or_404
 
 # Members on one page of the organisation page: each row holds two selects and buttons
 # (about 110 px on a desktop, 180 px on a phone), so a page of 25 was barely shorter than
 # the whole demo organisation; 10 keeps the page short and searching does the rest.
 MEMBERS_PER_PAGE = 10
+
+
+def hr_membership_or_404(request) -> Membership:
+    """The HR admin's own membership; anyone else gets a 404, as if the page did not exist."""
+    return scoped_get_or_404(
+        request,
+        Membership.objects.select_related("organisation"),
+        user=request.user,
+        role=Membership.Role.HR_ADMIN,
+    )
 
 
 def membership_of(user) -> Membership | None:

@@ -32,7 +32,12 @@ from accounts.forms import (
 )
 from accounts.frame import page_frame
 from accounts.models import AuditEvent, Invitation, Membership, User
-from accounts.selectors import organisation_members, organisation_overview, passkey_count
+from accounts.selectors import (
+    hr_membership_or_404,
+    organisation_members,
+    organisation_overview,
+    passkey_count,
+)
 from accounts.services import (
     InvitationError,
     bulk_rows_as_text,
@@ -239,16 +244,6 @@ def invitation_accept_view(request, token: str):
 # --- The organisation page (HR admins only) -----------------------------------
 
 
-def _hr_membership(request) -> Membership:
-    """The HR admin's own membership; anyone else gets a 404, as if the page did not exist."""
-    return scoped_get_or_404(
-        request,
-        Membership.objects.select_related("organisation"),
-        user=request.user,
-        role=Membership.Role.HR_ADMIN,
-    )
-
-
 def _member_list(request, organisation, teams) -> dict:
     """The member list as the URL asks for it: searched, filtered, one page. The same
     parameters ride along on each member's forms, so saving a row keeps the list."""
@@ -306,7 +301,7 @@ def _organisation_page(request, membership, *, partial=None, invitations_too=Fal
 
 @require_GET
 def organisation(request):
-    membership = _hr_membership(request)
+    membership = hr_membership_or_404(request)
     # The search form and the page links swap only the member list, and push its URL.
     wants_list = (
         request.htmx
@@ -324,7 +319,7 @@ def _back_to_list(request):
 
 @require_POST
 def organisation_settings(request):
-    membership = _hr_membership(request)
+    membership = hr_membership_or_404(request)
     form = OrganisationForm(request.POST, instance=membership.organisation, prefix="org")
     if form.is_valid():
         organisation_update(
@@ -338,7 +333,7 @@ def organisation_settings(request):
 
 @require_POST
 def team_create_view(request):
-    membership = _hr_membership(request)
+    membership = hr_membership_or_404(request)
     form = TeamForm(request.POST, prefix="team")
     if form.is_valid():
         try:
@@ -359,7 +354,7 @@ def team_create_view(request):
 
 @require_POST
 def invitation_create_view(request):
-    membership = _hr_membership(request)
+    membership = hr_membership_or_404(request)
     form = InvitationForm(request.POST, organisation=membership.organisation, prefix="invite")
     if form.is_valid():
         # Only for the wording: the service renews an outstanding invitation in place.
@@ -396,7 +391,7 @@ def invitation_create_view(request):
 
 @require_POST
 def invitation_revoke_view(request, public_id):
-    membership = _hr_membership(request)
+    membership = hr_membership_or_404(request)
     invitation = scoped_get_or_404(
         request, Invitation.objects.managed_by(request.user), public_id=public_id
     )
@@ -413,7 +408,7 @@ def invitation_revoke_view(request, public_id):
 
 @require_POST
 def invitation_approve_view(request, public_id):
-    membership = _hr_membership(request)
+    membership = hr_membership_or_404(request)
     invitation = scoped_get_or_404(
         request, Invitation.objects.managed_by(request.user), public_id=public_id
     )
@@ -432,7 +427,7 @@ def invitation_approve_view(request, public_id):
 
 @require_POST
 def membership_update_view(request, public_id):
-    membership = _hr_membership(request)
+    membership = hr_membership_or_404(request)
     member = scoped_get_or_404(
         request,
         Membership.objects.managed_by(request.user).select_related("user"),
@@ -466,7 +461,7 @@ AUDIT_PAGE_SIZE = 200
 
 @require_GET
 def organisation_audit(request):
-    membership = _hr_membership(request)
+    membership = hr_membership_or_404(request)
     # Organisational events only: relationship events belong to the two parties.
     events = (
         AuditEvent.objects.for_hr(request.user)
@@ -525,7 +520,7 @@ def server_error(request):
 
 @require_POST
 def member_active_view(request, public_id):
-    _hr_membership(request)
+    hr_membership_or_404(request)
     member = scoped_get_or_404(
         request,
         Membership.objects.managed_by(request.user).select_related("user", "organisation"),
@@ -574,7 +569,7 @@ def _bulk_page(request, membership, form, *, rows=None, result=None, error=None)
 @require_http_methods(["GET", "POST"])
 def invitations_bulk_view(request):
     """Paste a list or upload a CSV, and see every line checked before anything is sent."""
-    membership = _hr_membership(request)
+    membership = hr_membership_or_404(request)
     organisation = membership.organisation
     if request.method == "GET":
         return _bulk_page(
@@ -601,7 +596,7 @@ def invitations_bulk_view(request):
 
 @require_POST
 def invitations_bulk_send_view(request):
-    membership = _hr_membership(request)
+    membership = hr_membership_or_404(request)
     organisation = membership.organisation
     form = BulkSendForm(request.POST, organisation=organisation)
     if not form.is_valid():

@@ -123,11 +123,17 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             in_organisation = Membership.objects.filter(
                 user=existing, organisation=organisation
             ).exists()
-            if not in_organisation or not existing.is_active:
+            if not in_organisation:
                 refuse(
                     request,
                     f"A Rapport account outside {organisation.name} already uses {email}: "
                     "sign in with it as before.",
+                )
+            if not existing.is_active:
+                refuse(
+                    request,
+                    f"The Rapport account of {email} cannot sign in at the moment: ask your "
+                    "HR team.",
                 )
             connect_link_send(
                 user=existing,

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.models import Membership
+from accounts.selectors import hr_membership_or_404
 from config.access import scoped_get_or_404
 from config.forms import apply_validation_error
 from sso.forms import CompanySignInForm, OIDCForm, SAMLForm
@@ -117,20 +117,11 @@ def connect(request, token):
 # --- HR connects the organisation's provider ------------------------------------------------
 
 
-def _hr_membership(request) -> Membership:
-    return scoped_get_or_404(
-        request,
-        Membership.objects.select_related("organisation"),
-        user=request.user,
-        role=Membership.Role.HR_ADMIN,
-    )
-
-
 @require_http_methods(["GET", "POST"])
 def settings_page(request):
     """Connect (or change) the provider: OpenID Connect or SAML 2.0, one form each; the
     form sent says which."""
-    organisation = _hr_membership(request).organisation
+    organisation = hr_membership_or_404(request).organisation
     config = (
         SingleSignOn.objects.managed_by(request.user)
         .select_related("break_glass")
@@ -187,7 +178,7 @@ def settings_page(request):
 
 @require_POST
 def only_view(request):
-    organisation = _hr_membership(request).organisation
+    organisation = hr_membership_or_404(request).organisation
     config = scoped_get_or_404(
         request, SingleSignOn.objects.managed_by(request.user), organisation=organisation
     )
@@ -208,7 +199,7 @@ def only_view(request):
 
 @require_POST
 def remove_view(request):
-    organisation = _hr_membership(request).organisation
+    organisation = hr_membership_or_404(request).organisation
     sso_remove(organisation=organisation, by=request.user)
     messages.success(
         request,

@@ -23,6 +23,8 @@ from relationships.models import (
     ScheduledSession,
     TalkingPoint,
 )
+from sso.models import SingleSignOn
+from sso.saml import pem_body, self_signed_certificate
 
 TEST_PASSWORD = "a-long-test-password-42"
 
@@ -267,3 +269,33 @@ class IntegrityCheckFactory(DjangoModelFactory):
 
     author = factory.SubFactory(UserFactory)
     ratings = factory.LazyFunction(lambda: {key: 4 for key, _ in INTEGRITY_BEHAVIOURS})
+
+
+class SingleSignOnFactory(DjangoModelFactory):
+    """An organisation's company sign-in over OpenID Connect, at a provider nobody runs
+    (nothing listens on port 9: the tests with a real one connect it through HR's page).
+    `saml=True`: over SAML 2.0 instead, with Rapport's key pair for it."""
+
+    class Meta:
+        model = SingleSignOn
+
+    class Params:
+        key_pair = factory.LazyFunction(lambda: self_signed_certificate("Test"))
+        saml = factory.Trait(
+            protocol=SingleSignOn.Protocol.SAML,
+            issuer="",
+            client_id="",
+            client_secret="",
+            idp_entity_id="https://idp.example/metadata",
+            idp_sso_url="https://idp.example/sso",
+            idp_certificate=factory.LazyAttribute(lambda o: pem_body(o.key_pair[1])),
+            sp_certificate=factory.LazyAttribute(lambda o: o.key_pair[1]),
+            sp_private_key=factory.LazyAttribute(lambda o: o.key_pair[0]),
+        )
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    provider_id = factory.LazyAttribute(lambda o: SingleSignOn.provider_id_for(o.organisation))
+    protocol = SingleSignOn.Protocol.OIDC
+    issuer = "http://127.0.0.1:9/o"
+    client_id = "rapport"
+    client_secret = "s3cret"

@@ -22,8 +22,6 @@ from accounts.services import calendar_feed_set
 from notifications.models import Notification
 from relationships.calendar import feed_token
 from relationships.models import Note
-from sso.models import SingleSignOn
-from sso.saml import pem_body, self_signed_certificate
 from sso.services import CONNECT_SALT
 from tests.factories import (
     ActionItemFactory,
@@ -40,6 +38,7 @@ from tests.factories import (
     RelationshipFactory,
     ScheduledSessionFactory,
     SessionFactory,
+    SingleSignOnFactory,
     TalkingPointFactory,
     TeamFactory,
     UserFactory,
@@ -119,30 +118,10 @@ def _world() -> World:
     invitation = InvitationFactory(
         organisation=organisation, email=f"invitee-{ORG_CANARY}@example.com", token="matrix"
     )
-    # Company sign-in, at a provider that is down (nothing listens on port 9).
-    sign_in = SingleSignOn(
-        organisation=organisation,
-        provider_id=SingleSignOn.provider_id_for(organisation),
-        protocol=SingleSignOn.Protocol.OIDC,
-        issuer="http://127.0.0.1:9/o",
-        client_id=f"client-{ORG_CANARY}",
-    )
-    sign_in.client_secret = "matrix-secret"
-    sign_in.save()
-    # And another organisation's, over SAML 2.0 (allauth's SAML views).
-    saml_organisation = OrganisationFactory(name="SAML Org")
-    key, certificate = self_signed_certificate("Matrix")
-    saml = SingleSignOn(
-        organisation=saml_organisation,
-        provider_id=SingleSignOn.provider_id_for(saml_organisation),
-        protocol=SingleSignOn.Protocol.SAML,
-        idp_entity_id="https://idp.example/metadata",
-        idp_sso_url="https://idp.example/sso",
-        idp_certificate=pem_body(certificate),
-        sp_certificate=certificate,
-    )
-    saml.sp_private_key = key
-    saml.save()
+    # Company sign-in, at a provider that is down (nothing listens on port 9); and another
+    # organisation's, over SAML 2.0 (allauth's SAML views).
+    sign_in = SingleSignOnFactory(organisation=organisation, client_id=f"client-{ORG_CANARY}")
+    saml = SingleSignOnFactory(saml=True)
     connect_token = signing.dumps(
         {"user": coach.public_id.hex, "provider": sign_in.provider_id, "uid": "matrix"},
         salt=CONNECT_SALT,

@@ -137,17 +137,9 @@ def test_attack_superuser_links_a_company_account_or_reads_a_client_secret_in_ad
     sign-in's secrets are never in the admin: none of it is offered."""
     from allauth.socialaccount.models import SocialAccount
 
-    from sso.models import SingleSignOn
+    from tests.factories import SingleSignOnFactory
 
-    config = SingleSignOn(
-        organisation=organisation,
-        provider_id=SingleSignOn.provider_id_for(organisation),
-        protocol=SingleSignOn.Protocol.OIDC,
-        issuer="https://login.example.com",
-        client_id="rapport",
-    )
-    config.client_secret = "CLIENTSECRET-7"
-    config.save()
+    config = SingleSignOnFactory(organisation=organisation, client_secret="CLIENTSECRET-7")
     linked = SocialAccount.objects.create(user=victim, provider=config.provider_id, uid="sub")
 
     for url in (

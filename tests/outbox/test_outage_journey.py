@@ -27,7 +27,7 @@ def test_hr_invites_ten_people_while_mail_is_down_and_each_gets_one_email(
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_label("Email").fill("hana.hr@example.com")
     page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     page.get_by_role("link", name="Organisation").click()
 
     addresses = [f"newcomer{n}@example.com" for n in range(10)]

@@ -4,12 +4,8 @@ process of its own on a free port, and a person signing in at it without a brows
 
 import html
 import json
-import os
 import re
-import socket
 import subprocess
-import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin
@@ -18,7 +14,8 @@ import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.partners.process import free_port, start_partner
+
 PASSWORD = "acme-idp-password"  # noqa: S105
 
 # Who the company's provider knows. Acme's domain is acme.test.
@@ -34,12 +31,6 @@ PEOPLE = [
     {"username": "eve", "email": "eve.existing@acme.test", "name": "Eve Existing"},
     {"username": "sam", "email": "sam.second@acme.test", "name": "Sam Second"},
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def signing_key_pem() -> str:
@@ -107,30 +98,16 @@ def _hidden_fields(page: str) -> dict:
 
 def start(tmp_path: Path) -> OIDCProvider:
     port = free_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.partners.oidc_provider.settings",
-        "IDP_DATABASE": str(tmp_path / "idp.sqlite3"),
-        "IDP_SIGNING_KEY": signing_key_pem(),
-        "IDP_PEOPLE": json.dumps([{**p, "password": PASSWORD} for p in PEOPLE]),
-    }
-    process = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "tests.partners.oidc_provider", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+    url = f"http://127.0.0.1:{port}"
+    process = start_partner(
+        "tests.partners.oidc_provider",
+        str(port),
+        env={
+            "DJANGO_SETTINGS_MODULE": "tests.partners.oidc_provider.settings",
+            "IDP_DATABASE": str(tmp_path / "idp.sqlite3"),
+            "IDP_SIGNING_KEY": signing_key_pem(),
+            "IDP_PEOPLE": json.dumps([{**p, "password": PASSWORD} for p in PEOPLE]),
+        },
+        ready_url=f"{url}/o/.well-known/openid-configuration",
     )
-    provider = OIDCProvider(url=f"http://127.0.0.1:{port}", process=process)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"The test OIDC provider stopped: {process.stderr.read().decode()}")
-        try:
-            discovery = f"{provider.issuer}/.well-known/openid-configuration"
-            if requests.get(discovery, timeout=2).status_code == 200:
-                return provider
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError("The test OIDC provider did not start within a minute.")
+    return OIDCProvider(url=url, process=process)

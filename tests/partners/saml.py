@@ -3,18 +3,16 @@ of its own on a free port, and a person signing in at it without a browser."""
 
 import html
 import json
-import os
 import re
 import subprocess
-import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import requests
 
 from sso.saml import self_signed_certificate
-from tests.partners.oidc import PEOPLE, ROOT, free_port
+from tests.partners.oidc import PEOPLE
+from tests.partners.process import free_port, start_partner
 from tests.partners.saml_idp import PASSWORD
 
 OTHER_APPLICATION = "-other-application"
@@ -71,23 +69,12 @@ def start(directory: Path) -> SAMLProvider:
     (directory / "idp.key").write_text(key_pem)
     (directory / "idp.crt").write_text(cert_pem)
     port = free_port()
-    env = {**os.environ, "IDP_PEOPLE": json.dumps(PEOPLE)}
-    process = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "tests.partners.saml_idp", str(port), str(directory)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+    url = f"http://127.0.0.1:{port}"
+    process = start_partner(
+        "tests.partners.saml_idp",
+        str(port),
+        str(directory),
+        env={"IDP_PEOPLE": json.dumps(PEOPLE)},
+        ready_url=f"{url}/metadata",
     )
-    provider = SAMLProvider(url=f"http://127.0.0.1:{port}", process=process)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"The test SAML provider stopped: {process.stderr.read().decode()}")
-        try:
-            if requests.get(provider.metadata_url, timeout=2).status_code == 200:
-                return provider
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError("The test SAML provider did not start within a minute.")
+    return SAMLProvider(url=url, process=process)

@@ -29,21 +29,12 @@ from tests.factories import (
     HRAdminMembershipFactory,
     MembershipFactory,
     OrganisationFactory,
+    SingleSignOnFactory,
 )
 from tests.helpers import links_in_last_email, path_of, text, totp_code
 from tests.partners.oidc import signing_key_pem
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def acme(db):
-    return OrganisationFactory(name="Acme", email_domains="acme.test")
-
-
-@pytest.fixture
-def acme_hr(acme):
-    return HRAdminMembershipFactory(organisation=acme, user__email="hana@acme.test").user
 
 
 def _connect(client, hr, provider, *, client_id=None, secret=None):
@@ -495,15 +486,7 @@ def test_leaving_for_the_provider_allows_its_address_on_that_page_only(
 
 
 def test_a_provider_that_is_down_is_a_page_not_an_error(acme):
-    down = SingleSignOn(
-        organisation=acme,
-        provider_id=SingleSignOn.provider_id_for(acme),
-        protocol=SingleSignOn.Protocol.OIDC,
-        issuer="http://127.0.0.1:9/o",  # nothing listens there
-        client_id="rapport",
-    )
-    down.client_secret = "s3cret"
-    down.save()
+    SingleSignOnFactory(organisation=acme)  # at port 9, where nothing listens
     person = Client()
     response = person.post(reverse("sso_start"), {"email": "nia.new@acme.test"})
     for page in (person.get(response["Location"]), person.post(response["Location"])):

@@ -12,20 +12,10 @@ from django.urls import reverse
 
 from accounts.models import AuditEvent, Membership, User
 from sso.models import SingleSignOn
-from tests.factories import HRAdminMembershipFactory, MembershipFactory, OrganisationFactory
+from tests.factories import MembershipFactory, SingleSignOnFactory
 from tests.helpers import path_of, text
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def acme(db):
-    return OrganisationFactory(name="Acme", email_domains="acme.test")
-
-
-@pytest.fixture
-def acme_hr(acme):
-    return HRAdminMembershipFactory(organisation=acme, user__email="hana@acme.test").user
 
 
 def _connect(client, hr, provider, *, paste: bool = False):
@@ -179,15 +169,7 @@ def test_switching_from_openid_connect_to_saml_unlinks_everyone(
 ):
     from allauth.socialaccount.models import SocialAccount as Linked
 
-    config = SingleSignOn(
-        organisation=acme,
-        provider_id=SingleSignOn.provider_id_for(acme),
-        protocol=SingleSignOn.Protocol.OIDC,
-        issuer="https://login.acme.test",
-        client_id="rapport",
-    )
-    config.client_secret = "s3cret"
-    config.save()
+    config = SingleSignOnFactory(organisation=acme)
     someone = MembershipFactory(organisation=acme).user
     Linked.objects.create(user=someone, provider=config.provider_id, uid="old-sub")
 
