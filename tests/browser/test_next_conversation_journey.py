@@ -62,7 +62,14 @@ def test_both_prepare_the_next_session_hold_it_and_find_what_carried_over(
     browser: Browser, live_server, javascript, viewport
 ):
     organisation, alex, sam = alex_and_sam()
-    relationship = RelationshipFactory(organisation=organisation, coach=alex, coachee=sam)
+    # Begun a week ago: a session that started ten minutes ago must not predate it (at
+    # ten past midnight it did, and its log was refused as before the relationship began).
+    relationship = RelationshipFactory(
+        organisation=organisation,
+        coach=alex,
+        coachee=sam,
+        accepted_at=timezone.now() - timedelta(days=7),
+    )
     # A weekly series whose session has just begun.
     ScheduledSessionFactory(
         relationship=relationship,
