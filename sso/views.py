@@ -1,7 +1,5 @@
-import functools
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
-from allauth.socialaccount.providers.saml import views as allauth_saml
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
@@ -46,45 +44,12 @@ def company_sign_in(request):
                 "Sign in with your password or a passkey instead.",
             )
         elif config.protocol == SingleSignOn.Protocol.SAML:
-            # allauth's page that asks before leaving for the provider (saml_login, below;
+            # allauth's page that asks before leaving for the provider (sso.saml.views;
             # sso.oidc.views for OpenID Connect).
             return redirect("saml_login", organization_slug=config.provider_id)
         else:
             return redirect("company_oidc_login", provider_id=config.provider_id)
     return render(request, "sso/start.html", {"form": form}, status=400)
-
-
-def with_host_header(view):
-    """allauth's SAML views read the Host header straight from the request: a request
-    without one (HTTP/1.0, some probes) would be a 500. Django's own answer for it is
-    SERVER_NAME, or a 400 for a host not in ALLOWED_HOSTS."""
-
-    @functools.wraps(view)
-    def wrapped(request, *args, **kwargs):
-        request.META.setdefault("HTTP_HOST", request.get_host())
-        return view(request, *args, **kwargs)
-
-    return wrapped
-
-
-@login_not_required
-@with_host_header
-def saml_login(request, organization_slug):
-    """allauth's SAML login view, whose page (GET) may send its form on to the provider's
-    sign-in address: the strict CSP's form-action allows that address, on this page only."""
-    response = allauth_saml.login(request, organization_slug=organization_slug)
-    if request.method == "GET" and response.status_code == 200:
-        config = SingleSignOn.objects.filter(
-            provider_id=organization_slug, protocol=SingleSignOn.Protocol.SAML
-        ).first()
-        if config is not None:
-            response._csp_update = {"form-action": [_origin(config.idp_sso_url)]}
-    return response
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
 
 
 @login_not_required

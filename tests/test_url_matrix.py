@@ -378,27 +378,27 @@ EXPECTED = {
         lambda ids: {"provider_id": ids["provider_id"]},
         {"GET": statuses(401, anonymous=401), "POST": statuses(401, anonymous=401)},
     ),
-    # allauth's SAML views (sso.urls wraps them): the page that asks before leaving for
+    # allauth's SAML views (sso/saml/urls.py wraps them): the page that asks before leaving for
     # the provider, then the AuthnRequest's redirect; the ACS keeps what was posted and
     # moves on; finishing with nothing posted, and logging out with no request, fail
     # politely; the metadata is public.
-    "company_saml_login": (
+    "saml_login": (
         lambda ids: {"organization_slug": ids["organization_slug"]},
         {"GET": statuses(200, anonymous=200), "POST": statuses(302, anonymous=302)},
     ),
-    "company_saml_acs": (
+    "saml_acs": (
         lambda ids: {"organization_slug": ids["organization_slug"]},
         {"GET": statuses(302, anonymous=302), "POST": statuses(302, anonymous=302)},
     ),
-    "company_saml_finish_acs": (
+    "saml_finish_acs": (
         lambda ids: {"organization_slug": ids["organization_slug"]},
         {"GET": statuses(401, anonymous=401), "POST": statuses(401, anonymous=401)},
     ),
-    "company_saml_sls": (
+    "saml_sls": (
         lambda ids: {"organization_slug": ids["organization_slug"]},
         {"GET": statuses(400, anonymous=400), "POST": statuses(400, anonymous=400)},
     ),
-    "company_saml_metadata": (
+    "saml_metadata": (
         lambda ids: {"organization_slug": ids["organization_slug"]},
         {"GET": statuses(200, anonymous=200), "POST": statuses(200, anonymous=200)},
     ),

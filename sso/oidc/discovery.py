@@ -9,7 +9,6 @@ import ipaddress
 import socket
 from urllib.parse import urlsplit
 
-import requests
 from django.conf import settings
 
 REQUIRED = ("issuer", "authorization_endpoint", "token_endpoint", "jwks_uri")
@@ -41,6 +40,8 @@ def check_address(url: str) -> None:
 
 
 def discover(issuer: str) -> dict:
+    import requests  # not in every process: only HR's settings page asks
+
     check_address(issuer)
     url = issuer.rstrip("/") + "/.well-known/openid-configuration"
     try:

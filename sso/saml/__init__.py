@@ -9,17 +9,16 @@ connects the provider; its private half is encrypted at rest (sso.models)."""
 
 import datetime
 
-import requests
 from allauth.account.models import EmailAddress
 from allauth.socialaccount.providers.saml.provider import SAMLProvider
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 from django.conf import settings
-from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
 
 from sso.oidc.discovery import DiscoveryError, check_address
+
+# python3-saml (with lxml and xmlsec), requests and cryptography's X.509 are imported
+# where they are used, not here: this module loads in every process (the adapter needs
+# the provider class), and they cost each worker memory it needs only for a SAML
+# request or for HR's SAML settings.
 
 # Where providers put the address and the name (standard OIDs, then Entra ID's and
 # others' claim URIs, then plain names), and whether the address was verified.
@@ -42,9 +41,10 @@ ATTRIBUTE_MAPPING = {
 
 
 class CompanySAMLProvider(SAMLProvider):
-    # allauth's SAML URLs (acs, metadata, login…), with this class in its place
-    # (SOCIALACCOUNT_PROVIDERS["saml"]["provider_class"]).
-    package = "allauth.socialaccount.providers.saml"
+    # In allauth's SAML provider's place (SOCIALACCOUNT_PROVIDERS["saml"]["provider_class"]),
+    # with allauth's SAML URLs from sso/saml/urls.py, whose views load python3-saml only
+    # when first asked.
+    package = "sso.saml"
 
     def extract_email_addresses(self, data):
         """The organisation's own directory vouches for addresses at its domains (the
@@ -59,6 +59,11 @@ class CompanySAMLProvider(SAMLProvider):
 
 def self_signed_certificate(common_name: str) -> tuple[str, str]:
     """A new RSA key and a ten-year self-signed certificate for it, both as PEM."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name[:64])])
     now = datetime.datetime.now(datetime.UTC)
@@ -89,6 +94,9 @@ def read_idp_metadata(*, url: str = "", xml: str = "") -> dict:
     """The provider's entity ID, sign-in address and signing certificate, from its
     metadata (fetched from `url`, or as pasted). Raises DiscoveryError with a message
     for HR."""
+    import requests
+    from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
+
     if url:
         check_address(url)
         try:
