@@ -79,6 +79,17 @@ def organisation_update(
     if email_domains is not None:
         organisation.email_domains = email_domains
     organisation.full_clean()  # never below the minimum of 3
+    if organisation.domains != previous.domains:
+        # With company sign-in on, a new domain routes sign-ins to its provider: the same
+        # rule as when it was connected (one organisation per domain).
+        from sso.models import SingleSignOn
+        from sso.services import check_domains_free
+
+        if SingleSignOn.objects.filter(organisation=organisation).exists():
+            try:
+                check_domains_free(organisation, organisation.domains)
+            except ValidationError as error:
+                raise ValidationError({"email_domains": error.messages}) from None
     organisation.save(update_fields=["name", "anonymity_threshold", "email_domains"])
     if organisation.domains != previous.domains:
         audit_record(

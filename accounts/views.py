@@ -322,11 +322,15 @@ def organisation_settings(request):
     membership = hr_membership_or_404(request)
     form = OrganisationForm(request.POST, instance=membership.organisation, prefix="org")
     if form.is_valid():
-        organisation_update(
-            organisation=membership.organisation, by=request.user, **form.cleaned_data
-        )
-        messages.success(request, "Organisation settings saved.")
-        return redirect("organisation")
+        try:
+            organisation_update(
+                organisation=membership.organisation, by=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(request, "Organisation settings saved.")
+            return redirect("organisation")
     membership.organisation.refresh_from_db()
     return _organisation_page(request, membership, settings_form=form)
 

@@ -459,6 +459,27 @@ def test_a_domain_is_routed_to_one_organisation_only(client, acme, acme_hr, oidc
     assert not SingleSignOn.objects.filter(organisation=rival).exists()
 
 
+def test_a_domain_added_later_follows_the_same_rule(client, acme, acme_hr, oidc_provider):
+    """With company sign-in on, a domain added on the organisation page would route its
+    people to the provider too: one where another organisation has members is refused."""
+    _connect(client, acme_hr, oidc_provider)
+    MembershipFactory(user__email="someone@globex.test")  # another organisation's
+
+    response = client.post(
+        reverse("organisation_settings"),
+        {
+            "org-name": "Acme",
+            "org-anonymity_threshold": 5,
+            "org-email_domains": "acme.test\nglobex.test",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "People of another organisation sign in with globex.test" in text(response)
+    acme.refresh_from_db()
+    assert acme.domains == ["acme.test"]
+
+
 def test_no_page_lists_other_organisations_providers(client, acme, acme_hr, oidc_provider, rf):
     from allauth.socialaccount.adapter import get_adapter
     from django.contrib.auth.models import AnonymousUser
