@@ -126,6 +126,13 @@ def superuser(db):
 # --- Browser tests -------------------------------------------------------------
 
 
+def _missing(message: str, *, required_by: str) -> None:
+    """A tool the tests need is not installed: skip them, or fail where CI requires them."""
+    if os.environ.get(required_by) == "1":
+        pytest.fail(f"{message} {required_by}=1 makes this a failure.")
+    pytest.skip(message)
+
+
 def _chromium_path() -> str | None:
     return (
         os.environ.get("RAPPORT_CHROMIUM")
@@ -138,13 +145,11 @@ def _chromium_path() -> str | None:
 def browser_type_launch_args(browser_type_launch_args):
     path = _chromium_path()
     if not path:
-        message = (
+        _missing(
             "Chromium not found: install Debian's `chromium` package (or set "
-            "RAPPORT_CHROMIUM) to run the browser tests."
+            "RAPPORT_CHROMIUM) to run the browser tests.",
+            required_by="RAPPORT_REQUIRE_BROWSER",
         )
-        if os.environ.get("RAPPORT_REQUIRE_BROWSER") == "1":
-            pytest.fail(message + " RAPPORT_REQUIRE_BROWSER=1 makes this a failure.")
-        pytest.skip(message)
     return {
         **browser_type_launch_args,
         "executable_path": path,
@@ -201,13 +206,11 @@ def saml_provider(tmp_path_factory):
     from tests.partners import saml
 
     if not shutil.which("xmlsec1"):
-        message = (
+        _missing(
             "xmlsec1 not found: install Debian's `xmlsec1` package to run the SAML tests "
-            "(the test identity provider signs with it)."
+            "(the test identity provider signs with it).",
+            required_by="RAPPORT_REQUIRE_SAML",
         )
-        if os.environ.get("RAPPORT_REQUIRE_SAML") == "1":
-            pytest.fail(message + " RAPPORT_REQUIRE_SAML=1 makes this a failure.")
-        pytest.skip(message)
     provider = saml.start(tmp_path_factory.mktemp("saml-provider"))
     yield provider
     provider.process.terminate()

@@ -1,7 +1,5 @@
 """allauth's OpenID Connect login and callback views, with Rapport's stricter adapter."""
 
-from urllib.parse import urlsplit
-
 import requests
 from allauth.account.internal.decorators import login_not_required
 from allauth.socialaccount.models import SocialApp
@@ -9,6 +7,7 @@ from allauth.socialaccount.providers.oauth2.views import OAuth2CallbackView, OAu
 from django.http import Http404
 from django.shortcuts import render
 
+from sso.csp import allow_form_action
 from sso.provider import CompanySignInAdapter
 
 
@@ -21,8 +20,7 @@ def login(request, provider_id):
     try:
         response = OAuth2LoginView.adapter_view(adapter)(request)
         if request.method == "GET" and response.status_code == 200:
-            parts = urlsplit(adapter.authorize_url)
-            response._csp_update = {"form-action": [f"{parts.scheme}://{parts.netloc}"]}
+            allow_form_action(response, adapter.authorize_url)
         return response
     except SocialApp.DoesNotExist:
         raise Http404 from None

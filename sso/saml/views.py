@@ -8,11 +8,11 @@ process about 20 MB it needs only for SAML), each behind two guards:
 
 import functools
 from importlib import import_module
-from urllib.parse import urlsplit
 
 from django.contrib.auth.decorators import login_not_required
 from django.views.decorators.csrf import csrf_exempt
 
+from sso.csp import allow_form_action
 from sso.models import SingleSignOn
 
 
@@ -46,6 +46,5 @@ def login(request, organization_slug):
             provider_id=organization_slug, protocol=SingleSignOn.Protocol.SAML
         ).first()
         if config is not None:
-            parts = urlsplit(config.idp_sso_url)
-            response._csp_update = {"form-action": [f"{parts.scheme}://{parts.netloc}"]}
+            allow_form_action(response, config.idp_sso_url)
     return response

@@ -13,9 +13,9 @@ from playwright.sync_api import Browser, Page, expect
 
 from accounts.models import AuditEvent, Membership, User
 from sso.models import SingleSignOn
+from tests.browser.test_passkey_journey import _sign_in_with_password
 from tests.browser.test_signup_journey import _shot
 from tests.factories import (
-    TEST_PASSWORD,
     HRAdminMembershipFactory,
     MembershipFactory,
     OrganisationFactory,
@@ -25,13 +25,6 @@ from tests.partners.oidc import PASSWORD as IDP_PASSWORD
 from tests.partners.saml_idp import PASSWORD as SAML_PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _sign_in_with_password(page: Page, base_url: str, email: str) -> None:
-    page.goto(f"{base_url}/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Sign in", exact=True).click()
 
 
 def _acme():
