@@ -78,6 +78,40 @@ def pytest_collection_modifyitems(items):
         item.add_marker(pytest.mark.django_db(*args, **kwargs), append=False)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _another_day():
+    """`RAPPORT_TEST_NOW=2027-01-01T00:03Z uv run pytest` runs the suite as if it were then,
+    the clock ticking from there: how to check that no test depends on the day it runs
+    (docs/conventions.md, "Tests and the clock"). Partner processes keep the real clock."""
+    when = os.environ.get("RAPPORT_TEST_NOW")
+    if not when:
+        yield
+        return
+    import time_machine
+
+    with time_machine.travel(when, tick=True):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _pinned_clock(request):
+    """`@pytest.mark.travel(when)` pins the clock for the whole test, its fixtures included.
+
+    time_machine's decorator applies only around the test function, after the fixtures
+    have made their rows at the real date: a relationship made "today" then postdates a
+    session pinned to last week, and the test passes or fails by the day it runs. Autouse
+    fixtures run before the ones a test asks for, so everything here is made at `when`.
+    """
+    marker = request.node.get_closest_marker("travel")
+    if marker is None:
+        yield
+        return
+    import time_machine
+
+    with time_machine.travel(*marker.args, **{"tick": False, **marker.kwargs}):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _no_unwrapped_keys_from_earlier_tests():
     """A key unwrapped in one test is not in the next one's key store (rolled back)."""

@@ -39,7 +39,7 @@ def _emails(template) -> list[dict]:
     ]
 
 
-@time_machine.travel(NOW, tick=False)
+@pytest.mark.travel(NOW)
 def test_a_shared_talking_point_is_told_with_a_counter_and_opening_it_marks_it_read(
     client, relationship
 ):
@@ -70,7 +70,7 @@ def test_a_shared_talking_point_is_told_with_a_counter_and_opening_it_marks_it_r
     assert "Notifications 1 unread" not in text(client.get(reverse("home")))
 
 
-@time_machine.travel(NOW, tick=False)
+@pytest.mark.travel(NOW)
 def test_a_note_is_told_when_it_is_shared_once_and_a_private_one_never(client, relationship):
     coach, coachee = relationship.coach, relationship.coachee
     client.force_login(coach)
@@ -97,7 +97,7 @@ def test_a_note_is_told_when_it_is_shared_once_and_a_private_one_never(client, r
     assert len(_told(coachee)) == 2
 
 
-@time_machine.travel(NOW, tick=False)
+@pytest.mark.travel(NOW)
 def test_an_item_given_or_changed_is_told_to_the_other_person_without_its_text(
     client, relationship
 ):
@@ -121,7 +121,7 @@ def test_an_item_given_or_changed_is_told_to_the_other_person_without_its_text(
     assert _told(coach) == []
 
 
-@time_machine.travel(NOW, tick=False)
+@pytest.mark.travel(NOW)
 def test_scheduling_moving_and_cancelling_are_told_to_the_other_person(client, relationship):
     coach, coachee = relationship.coach, relationship.coachee
     client.force_login(coach)
@@ -232,7 +232,7 @@ def test_the_daily_digest_is_off_by_default_and_once_a_morning_when_on(client, r
     assert "Digest-secret" not in digest["body"] and "Digest-secret" not in digest["subject"]
 
 
-@time_machine.travel(NOW, tick=False)
+@pytest.mark.travel(NOW)
 def test_mark_all_read_and_a_page_past_the_end(client, relationship):
     coachee = relationship.coachee
     for n in range(35):

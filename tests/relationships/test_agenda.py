@@ -43,7 +43,7 @@ def _agenda(scheduled, person) -> list[str]:
     return [p.text for p in TalkingPoint.objects.visible_to(person).filter(scheduled=scheduled)]
 
 
-@time_machine.travel(NOW, tick=False)
+@pytest.mark.travel(NOW)
 def test_both_people_add_points_and_a_private_one_is_its_authors_alone(client, relationship):
     scheduled = ScheduledSessionFactory(relationship=relationship)
     client.force_login(relationship.coach)
@@ -71,7 +71,7 @@ def test_both_people_add_points_and_a_private_one_is_its_authors_alone(client, r
     assert "reorg" not in stored and "launch" not in stored
 
 
-@time_machine.travel(NOW, tick=False)
+@pytest.mark.travel(NOW)
 def test_a_point_sent_twice_is_added_once_and_bad_input_is_explained(coach_client, relationship):
     scheduled = ScheduledSessionFactory(relationship=relationship)
     url = reverse("talking_point_add", args=[scheduled.public_id])
@@ -95,7 +95,7 @@ def test_a_point_sent_twice_is_added_once_and_bad_input_is_explained(coach_clien
     assert TalkingPoint.objects.count() == 1
 
 
-@time_machine.travel(NOW, tick=False)
+@pytest.mark.travel(NOW)
 def test_either_person_reorders_and_the_other_persons_private_point_keeps_its_place(
     client, relationship
 ):
@@ -123,7 +123,7 @@ def test_either_person_reorders_and_the_other_persons_private_point_keeps_its_pl
     assert _agenda(scheduled, relationship.coachee) == ["Third", "First"]
 
 
-@time_machine.travel(NOW, tick=False)
+@pytest.mark.travel(NOW)
 def test_the_other_person_marks_a_shared_point_discussed_but_only_its_author_removes_it(
     client, relationship
 ):
@@ -144,7 +144,7 @@ def test_the_other_person_marks_a_shared_point_discussed_but_only_its_author_rem
     assert not TalkingPoint.objects.exists()
 
 
-@time_machine.travel(NOW, tick=False)
+@pytest.mark.travel(NOW)
 def test_holding_a_session_of_a_series_carries_what_was_not_discussed(client, relationship):
     scheduled = ScheduledSessionFactory(
         relationship=relationship,
@@ -210,7 +210,7 @@ def test_a_session_over_unlogged_carries_its_points_when_run_checkins_rolls_it(r
     assert point.carried_from == date(2026, 12, 2)
 
 
-@time_machine.travel(NOW, tick=False)
+@pytest.mark.travel(NOW)
 def test_a_one_off_leaves_its_points_waiting_for_the_next_session_scheduled(
     coach_client, relationship
 ):
@@ -243,7 +243,7 @@ def test_a_one_off_leaves_its_points_waiting_for_the_next_session_scheduled(
     assert TalkingPoint.objects.filter(scheduled=following).count() == 2
 
 
-@time_machine.travel(NOW, tick=False)
+@pytest.mark.travel(NOW)
 def test_cancelling_one_of_a_series_moves_its_points_to_the_next_first(coach_client, relationship):
     scheduled = ScheduledSessionFactory(relationship=relationship, cadence="weekly", series=SERIES)
     TalkingPointFactory(scheduled=scheduled, text="From the cancelled one")
@@ -254,7 +254,7 @@ def test_cancelling_one_of_a_series_moves_its_points_to_the_next_first(coach_cli
     assert _agenda(following, relationship.coach) == ["From the cancelled one", "Added later"]
 
 
-@time_machine.travel(NOW, tick=False)
+@pytest.mark.travel(NOW)
 def test_the_agenda_shows_open_action_items_and_the_focus_prompts_as_suggestions(
     coach_client, relationship
 ):
@@ -273,7 +273,7 @@ def test_the_agenda_shows_open_action_items_and_the_focus_prompts_as_suggestions
     assert _agenda(scheduled, relationship.coach) == ["Which decisions are yours to make?"]
 
 
-@time_machine.travel(NOW, tick=False)
+@pytest.mark.travel(NOW)
 def test_another_pair_cannot_see_or_change_an_agenda(other_coach_client, relationship):
     scheduled = ScheduledSessionFactory(relationship=relationship)
     point = TalkingPointFactory(scheduled=scheduled, text="Not for them")
@@ -286,7 +286,7 @@ def test_another_pair_cannot_see_or_change_an_agenda(other_coach_client, relatio
     assert point.discussed_at is None and TalkingPoint.objects.count() == 1
 
 
-@time_machine.travel(NOW, tick=False)
+@pytest.mark.travel(NOW)
 def test_a_cancelled_session_never_sends_its_points_back_to_an_earlier_one(
     coach_client, relationship
 ):
@@ -303,7 +303,7 @@ def test_a_cancelled_session_never_sends_its_points_back_to_an_earlier_one(
     assert _agenda(earlier, relationship.coach) == []
 
 
-@time_machine.travel(NOW, tick=False)
+@pytest.mark.travel(NOW)
 def test_a_held_sessions_agenda_is_a_record_its_points_stay(client, relationship):
     scheduled = ScheduledSessionFactory(
         relationship=relationship, status=ScheduledSession.Status.HELD

@@ -40,7 +40,7 @@ def _read(url):
     return icalendar.Calendar.from_ical(response.content), response.content.decode()
 
 
-@time_machine.travel(NOW, tick=False)
+@pytest.mark.travel(NOW)
 def test_the_profile_turns_the_feed_on_and_lists_its_address(coach_client, coach):
     page = text(coach_client.get(reverse("profile")))
     assert "Turn the calendar feed on" in page
@@ -52,7 +52,7 @@ def test_the_profile_turns_the_feed_on_and_lists_its_address(coach_client, coach
     assert f'value="http://testserver{_feed_url(coach)}"' in html
 
 
-@time_machine.travel(NOW, tick=False)
+@pytest.mark.travel(NOW)
 def test_the_feed_has_every_upcoming_session_and_no_text(relationship):
     coach = relationship.coach
     calendar_feed_set(user=coach, on=True)
@@ -83,7 +83,7 @@ def test_the_feed_has_every_upcoming_session_and_no_text(relationship):
         assert secret not in body
 
 
-@time_machine.travel(NOW, tick=False)
+@pytest.mark.travel(NOW)
 def test_a_moved_session_of_a_series_is_the_series_exception(relationship):
     calendar_feed_set(user=relationship.coachee, on=True)
     slot = datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
@@ -138,7 +138,7 @@ def test_a_series_rule_expands_to_the_sessions_the_series_makes(relationship, ca
     assert from_calendar == from_rapport
 
 
-@time_machine.travel(NOW, tick=False)
+@pytest.mark.travel(NOW)
 def test_a_new_address_or_turning_it_off_closes_the_old_one(coach_client, relationship):
     coach = relationship.coach
     calendar_feed_set(user=coach, on=True)
@@ -157,7 +157,7 @@ def test_a_new_address_or_turning_it_off_closes_the_old_one(coach_client, relati
     assert Client().get(_feed_url(coach)).status_code == 404, "no feed while it is off"
 
 
-@time_machine.travel(NOW, tick=False)
+@pytest.mark.travel(NOW)
 def test_attack_a_guessed_or_borrowed_token_opens_nothing(relationship, other_coach):
     coach = relationship.coach
     calendar_feed_set(user=coach, on=True)

@@ -44,7 +44,7 @@ def london(relationship):
     return relationship
 
 
-@time_machine.travel(NOW, tick=False)
+@pytest.mark.travel(NOW)
 def test_the_coach_schedules_a_series_and_both_see_it_first(
     client, london, mailoutbox, django_capture_on_commit_callbacks
 ):
@@ -74,7 +74,7 @@ def test_the_coach_schedules_a_series_and_both_see_it_first(
         assert "Next session Thursday 3 December, 10:00" in page
 
 
-@time_machine.travel(NOW, tick=False)
+@pytest.mark.travel(NOW)
 def test_the_coachee_schedules_only_when_the_coach_allows_it(client, london):
     relationship = london
     client.force_login(relationship.coachee)
@@ -99,7 +99,7 @@ def test_the_coachee_schedules_only_when_the_coach_allows_it(client, london):
     assert relationship.coachee_schedules
 
 
-@time_machine.travel(NOW, tick=False)
+@pytest.mark.travel(NOW)
 def test_a_time_already_past_or_bad_input_is_explained(coach_client, london):
     past = _schedule(coach_client, london, day="2026-11-30", start_time="08:00")
     bad = _schedule(coach_client, london, day="soon", start_time="25:99", duration_minutes="7")
@@ -111,7 +111,7 @@ def test_a_time_already_past_or_bad_input_is_explained(coach_client, london):
     assert not ScheduledSession.objects.exists()
 
 
-@time_machine.travel(NOW, tick=False)
+@pytest.mark.travel(NOW)
 def test_moving_a_session_tells_the_other_person_and_two_moves_keep_the_first(
     client, london, mailoutbox, django_capture_on_commit_callbacks
 ):
@@ -133,7 +133,7 @@ def test_moving_a_session_tells_the_other_person_and_two_moves_keep_the_first(
     assert late.status_code == 409 and "moved or cancelled since you opened it" in text(late)
 
 
-@time_machine.travel(NOW, tick=False)
+@pytest.mark.travel(NOW)
 def test_cancelling_one_of_a_series_keeps_the_series_and_all_ends_it(coach_client, london):
     relationship = london
     first = ScheduledSessionFactory(
@@ -150,7 +150,7 @@ def test_cancelling_one_of_a_series_keeps_the_series_and_all_ends_it(coach_clien
     assert not ScheduledSession.objects.filter(status="scheduled").exists()
 
 
-@time_machine.travel(NOW, tick=False)
+@pytest.mark.travel(NOW)
 def test_logging_a_scheduled_session_holds_it_and_the_series_goes_on(coach_client, london):
     relationship = london
     scheduled = ScheduledSessionFactory(
@@ -226,7 +226,7 @@ def test_a_monthly_series_on_the_31st_meets_on_the_last_day_of_shorter_months(cl
     assert following.starts_at.astimezone(LONDON).date() == date(2027, 2, 28)
 
 
-@time_machine.travel(NOW, tick=False)
+@pytest.mark.travel(NOW)
 def test_the_calendar_file_is_valid_icalendar_with_nothing_but_time_and_names(coach_client, london):
     relationship = london
     SessionFactory(relationship=relationship, agenda="Agenda canary", summary="Summary canary")
@@ -255,7 +255,7 @@ def test_the_calendar_file_is_valid_icalendar_with_nothing_but_time_and_names(co
     assert body.endswith("\r\n") and all(len(line) <= 75 for line in body.split("\r\n"))
 
 
-@time_machine.travel(NOW, tick=False)
+@pytest.mark.travel(NOW)
 def test_another_pair_cannot_see_move_cancel_or_download_a_session(other_coach_client, london):
     scheduled = ScheduledSessionFactory(relationship=london)
 
@@ -272,7 +272,7 @@ def test_another_pair_cannot_see_move_cancel_or_download_a_session(other_coach_c
     assert (scheduled.status, scheduled.version) == ("scheduled", 1)
 
 
-@time_machine.travel(NOW, tick=False)
+@pytest.mark.travel(NOW)
 def test_ending_the_relationship_cancels_what_was_scheduled(coach_client, london):
     scheduled = ScheduledSessionFactory(relationship=london)
 
@@ -286,7 +286,7 @@ def test_ending_the_relationship_cancels_what_was_scheduled(coach_client, london
     assert "Your next sessions" not in home
 
 
-@time_machine.travel(NOW, tick=False)
+@pytest.mark.travel(NOW)
 def test_an_unrelated_relationship_has_nothing_scheduled(coach_client, london):
     other = RelationshipFactory(organisation=london.organisation, coach=london.coach)
     ScheduledSessionFactory(relationship=london)
