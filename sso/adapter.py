@@ -14,12 +14,13 @@ from django.utils.crypto import constant_time_compare
 
 from accounts.audit import audit_record
 from accounts.models import Membership, User
+from accounts.unverified import unverified_claims_release
 from privacy.encryption import DecryptionError
 from sso.models import SingleSignOn
 from sso.provider import NONCE, CompanySignInProvider
 from sso.saml import CompanySAMLProvider
 from sso.saml import app_settings as saml_settings
-from sso.services import connect_link_send
+from sso.services import ConnectLinkLimit, connect_link_send
 
 logger = logging.getLogger(__name__)
 
@@ -118,6 +119,9 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
                 f"{email} is not an address of {organisation.name}, so it cannot join "
                 "through its company sign-in. Ask your HR team to invite you.",
             )
+        # Whoever merely typed this address into an account (unverified) loses it: the
+        # provider vouches for it, and only a verified address names an account.
+        unverified_claims_release(email=email)
         existing = _account_with(email)
         if existing is not None:
             in_organisation = Membership.objects.filter(
@@ -135,12 +139,16 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
                     f"The Rapport account of {email} cannot sign in at the moment: ask your "
                     "HR team.",
                 )
-            connect_link_send(
-                user=existing,
-                config=config,
-                uid=sociallogin.account.uid,
-                site_url=request.build_absolute_uri("/"),
-            )
+            try:
+                connect_link_send(
+                    user=existing,
+                    email=email,
+                    config=config,
+                    uid=sociallogin.account.uid,
+                    site_url=request.build_absolute_uri("/"),
+                )
+            except ConnectLinkLimit as error:
+                refuse(request, str(error), status=429)
             raise ImmediateHttpResponse(
                 render(request, "sso/check_email.html", {"organisation": organisation})
             )
@@ -185,8 +193,10 @@ def _verified_email(sociallogin) -> str | None:
 
 
 def _account_with(email: str) -> User | None:
-    user = User.objects.filter(email__iexact=email).first()
-    if user is not None:
-        return user
-    address = EmailAddress.objects.filter(email__iexact=email).select_related("user").first()
+    """The account that proved it holds this address (verified it), if any."""
+    address = (
+        EmailAddress.objects.filter(email__iexact=email, verified=True)
+        .select_related("user")
+        .first()
+    )
     return address.user if address is not None else None

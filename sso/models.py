@@ -6,6 +6,7 @@ belongs to the organisation, not to a person) and bound to the organisation, the
 and the client id, so a database edit that points the secret at another provider leaves
 it unreadable. No page shows it again after it is saved, and no admin lists it."""
 
+import hashlib
 import uuid
 
 from django.conf import settings
@@ -83,6 +84,18 @@ class SingleSignOn(models.Model):
 
     def __str__(self):
         return f"Company sign-in of {self.organisation}"
+
+    def identity(self) -> str:
+        """What makes the provider the one members were linked through: its key material
+        and addresses, never a label alone. For SAML the entity ID, the sign-in address
+        and the signing certificate (whoever holds its private key can sign anyone in);
+        for OpenID Connect the issuer and client (its keys come from the issuer's own
+        published set). Any change of these is a new provider (sso.services)."""
+        if self.protocol == self.Protocol.SAML:
+            parts = [self.idp_entity_id, self.idp_sso_url, "".join(self.idp_certificate.split())]
+        else:
+            parts = [self.issuer, self.client_id]
+        return hashlib.sha256("\n".join([self.protocol, *parts]).encode()).hexdigest()
 
     @staticmethod
     def provider_id_for(organisation: Organisation) -> str:

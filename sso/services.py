@@ -1,16 +1,21 @@
 """Company sign-in: HR connecting their identity provider, making it the only way in,
 and a person's existing account joined to it (by a link sent to their address)."""
 
+import hashlib
 import time
 
+from allauth.account.models import EmailAddress
 from django.core import signing
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.crypto import constant_time_compare
 
 from accounts.audit import audit_record
 from accounts.models import Membership, Organisation, User
+from outbox.models import OutgoingEmail
 from outbox.services import queue_email
 from privacy.encryption import DecryptionError
 from sso.models import SingleSignOn
@@ -20,6 +25,7 @@ from sso.saml import read_idp_metadata, self_signed_certificate
 CONNECT_SALT = "sso.connect"
 # Long enough to find the email, short enough that a forgotten one is no standing key.
 CONNECT_MAX_AGE = 60 * 60
+CONNECT_LINKS_PER_DAY = 3
 
 
 def check_domains_free(organisation: Organisation, domains: list[str]) -> None:
@@ -32,9 +38,13 @@ def check_domains_free(organisation: Organisation, domains: list[str]) -> None:
             raise ValidationError(
                 f"{domain} is already used by another organisation's company sign-in."
             )
+        # Only a verified address counts: anyone can type an address into a sign-up
+        # form, and must not thereby keep the domain's own company from connecting it.
         outside = (
-            User.objects.filter(email__iendswith=f"@{domain}", membership__isnull=False)
-            .exclude(membership__organisation=organisation)
+            EmailAddress.objects.filter(
+                email__iendswith=f"@{domain}", verified=True, user__membership__isnull=False
+            )
+            .exclude(user__membership__organisation=organisation)
             .exists()
         )
         if outside:
@@ -132,14 +142,14 @@ def sso_connect_oidc(
     ]
     if not created and not changed:
         return config
-    new_provider = not was_oidc or (issuer, client_id) != (config.issuer, config.client_id)
+    before = None if created else config.identity()
     config.protocol = SingleSignOn.Protocol.OIDC
     config.issuer, config.client_id = issuer, client_id
     _clear_saml(config)
     config.client_secret = kept_secret  # sealed (again) under the new binding
     config.save()
-    if new_provider and not created:
-        _unlink_everyone(config)
+    if before is not None and before != config.identity():
+        _unlink_everyone(config, told=True)
     _record(config, by=by, created=created, changed=changed)
     return config
 
@@ -185,7 +195,7 @@ def sso_connect_saml(
     ]
     if not created and not changed:
         return config
-    new_provider = not was_saml or idp["entity_id"] != config.idp_entity_id
+    before = None if created else config.identity()
     config.protocol = SingleSignOn.Protocol.SAML
     config.issuer = config.client_id = config.client_secret_ciphertext = ""
     config.idp_metadata_url = metadata_url
@@ -195,8 +205,10 @@ def sso_connect_saml(
     config.sp_certificate = certificate
     config.sp_private_key = key  # sealed (again) under the new binding
     config.save()
-    if new_provider and not created:
-        _unlink_everyone(config)
+    # A new certificate is a new provider even under the old entity ID: the entity ID is
+    # a label anyone can paste, the certificate's key is what signs people in.
+    if before is not None and before != config.identity():
+        _unlink_everyone(config, told=True)
     _record(config, by=by, created=created, changed=changed)
     return config
 
@@ -206,10 +218,28 @@ def _clear_saml(config: SingleSignOn) -> None:
     config.idp_certificate = config.sp_certificate = config.sp_private_key_ciphertext = ""
 
 
-def _unlink_everyone(config: SingleSignOn) -> None:
+def _unlink_everyone(config: SingleSignOn, *, told: bool = False) -> None:
+    """Nobody stays signed in through a provider they were not linked through. With
+    `told`, each person who was linked is emailed that it changed: a new provider joins
+    them again only through the link emailed to their own address."""
     from allauth.socialaccount.models import SocialAccount
 
-    SocialAccount.objects.filter(provider=config.provider_id).delete()
+    linked = SocialAccount.objects.filter(provider=config.provider_id)
+    people = list(User.objects.filter(socialaccount__in=linked, is_active=True).distinct())
+    linked.delete()
+    if not told:
+        return
+    identity = config.identity()
+    for person in people:
+        queue_email(
+            to=person.email,
+            subject="[Rapport] Your company sign-in has changed",
+            body=render_to_string(
+                "sso/email/changed.txt", {"organisation": config.organisation.name}
+            ),
+            template="sso/email/changed.txt",
+            key=f"sso-changed:{person.pk}:{config.provider_id}:{identity}",
+        )
 
 
 @transaction.atomic
@@ -251,9 +281,20 @@ def password_sign_in_refused(user: User) -> SingleSignOn | None:
         .filter(organisation__memberships__user=user, sso_only=True)
         .first()
     )
-    if config is None or config.break_glass_id == user.pk:
+    if config is None or _is_break_glass(config, user):
         return None
     return config
+
+
+def _is_break_glass(config: SingleSignOn, user: User) -> bool:
+    """Break-glass belongs to the HR admin who turned SSO-only on while they are one:
+    demoted, they sign in through the provider like everyone else."""
+    return (
+        config.break_glass_id == user.pk
+        and Membership.objects.filter(
+            user=user, organisation_id=config.organisation_id, role=Membership.Role.HR_ADMIN
+        ).exists()
+    )
 
 
 def refused_message(config: SingleSignOn) -> str:
@@ -265,7 +306,7 @@ def refused_message(config: SingleSignOn) -> str:
 
 def break_glass_used(user: User) -> None:
     config = SingleSignOn.objects.filter(break_glass=user, sso_only=True).first()
-    if config is not None:
+    if config is not None and _is_break_glass(config, user):
         audit_record(
             actor=user,
             action="sso.break_glass_used",
@@ -277,19 +318,34 @@ def break_glass_used(user: User) -> None:
 # --- An existing account joined to company sign-in --------------------------------------
 
 
-def connect_link_send(*, user: User, config: SingleSignOn, uid: str, site_url: str) -> None:
+def connect_link_send(
+    *, user: User, email: str, config: SingleSignOn, uid: str, site_url: str
+) -> None:
     """Someone signed in at their organisation's provider for the first time, and an
-    account with their address exists already. Whoever controls the provider (and its
-    configuration, HR) must not thereby get into that account: it is joined only from a
-    link sent to the account's own address, as a password reset would be."""
+    account that verified their address exists already. Whoever controls the provider
+    (and its configuration, HR) must not thereby get into that account: it is joined only
+    from a link sent to that address, the one the provider vouched for, as a password
+    reset would be. Sent anywhere else (the account's other address), the link would let
+    the account's holder capture the provider's person."""
+    if not EmailAddress.objects.filter(user=user, email__iexact=email, verified=True).exists():
+        raise ValueError("A joining link goes only to a verified address of the account.")
     token = signing.dumps(
-        {"user": user.public_id.hex, "provider": config.provider_id, "uid": uid},
+        {
+            "user": user.public_id.hex,
+            "provider": config.provider_id,
+            "identity": config.identity(),
+            "uid": uid,
+        },
         salt=CONNECT_SALT,
     )
     url = site_url.rstrip("/") + reverse("sso_connect", args=[token])
     hour = int(time.time()) // CONNECT_MAX_AGE
+    subject = hashlib.sha256(f"{config.provider_id}\n{uid}".encode()).hexdigest()[:24]
+    key = f"sso-connect:{user.pk}:{config.identity()[:24]}:{subject}:{hour}"
+    if not OutgoingEmail.objects.filter(idempotency_key=key).exists():
+        _count_connect_link(email=email, subject=subject)
     queue_email(
-        to=user.email,
+        to=email,
         subject="[Rapport] Join your account to your company sign-in",
         body=render_to_string(
             "sso/email/connect.txt",
@@ -297,8 +353,33 @@ def connect_link_send(*, user: User, config: SingleSignOn, uid: str, site_url: s
         ),
         template="sso/email/connect.txt",
         # One email per hour, however often they try: a new one once the last expired.
-        key=f"sso-connect:{user.pk}:{config.provider_id}:{uid}:{hour}",
+        key=key,
     )
+
+
+class ConnectLinkLimit(Exception):
+    pass
+
+
+def _count_connect_link(*, email: str, subject: str) -> None:
+    """A few joining links a day per address and per person at the provider: enough to
+    find one, too few to fill anyone's mailbox (a provider can vouch for one address under
+    many names, or one name under many addresses)."""
+    counters = [
+        "sso-connect-links:address:" + hashlib.sha256(email.lower().encode()).hexdigest()[:32],
+        f"sso-connect-links:subject:{subject}",
+    ]
+    day = 24 * 60 * 60
+    now = time.time()
+    # When each of the last day's links was sent (a sliding day, not a calendar one).
+    sent = {counter: [t for t in cache.get(counter, []) if t > now - day] for counter in counters}
+    if any(len(times) >= CONNECT_LINKS_PER_DAY for times in sent.values()):
+        raise ConnectLinkLimit(
+            f"Rapport has sent {CONNECT_LINKS_PER_DAY} links to join your account today: "
+            f"use the latest one in your email at {email}, or try again tomorrow."
+        )
+    for counter, times in sent.items():
+        cache.set(counter, [*times, now], timeout=day)
 
 
 class ConnectLinkError(Exception):
@@ -323,9 +404,11 @@ def connect_link_read(token: str) -> tuple[User, SingleSignOn, str]:
         .filter(provider_id=data["provider"])
         .first()
     )
+    # A link names the provider as it was when sent: changed since, it joins nobody.
     member = (
         user is not None
         and config is not None
+        and constant_time_compare(str(data.get("identity", "")), config.identity())
         and Membership.objects.filter(user=user, organisation=config.organisation).exists()
     )
     if not member:

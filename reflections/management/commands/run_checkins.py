@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from accounts.unverified import unverified_signups_remove
 from notifications.services import digests_send, notifications_prune
 from outbox.services import prune
 from privacy import keys, rls
@@ -21,7 +22,8 @@ class Command(BaseCommand):
         "action items due tomorrow, delete notifications read three months ago (or older than a "
         "year), "
         "delete sent email records and finished tasks older than RAPPORT_EMAIL_KEEP_DAYS, and "
-        "destroy the data keys of deleted accounts that account deletion could not reach. "
+        "destroy the data keys of deleted accounts that account deletion could not reach, "
+        "and remove sign-ups whose address was not verified within a day. "
         "Safe to run every few minutes, and in two processes at once."
     )
 
@@ -60,6 +62,9 @@ class Command(BaseCommand):
         emails, tasks = prune(days=settings.RAPPORT_EMAIL_KEEP_DAYS)
         if emails or tasks:
             self.stdout.write(f"Deleted {emails} old email record(s) and {tasks} finished task(s).")
+        unverified = unverified_signups_remove()
+        if unverified:
+            self.stdout.write(f"Removed {unverified} sign-up(s) never verified.")
         shredded = keys.destroy_orphaned_keys()
         if shredded:
             self.stdout.write(f"Destroyed {shredded} data key(s) of deleted accounts.")
