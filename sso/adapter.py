@@ -61,6 +61,13 @@ def refuse(request, reason: str, *, status: int = 403):
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    def get_requests_session(self):
+        """allauth's requests to the provider (discovery, keys, token, userinfo), each
+        connection checked where it goes (sso.fetch)."""
+        from sso.fetch import session
+
+        return session()
+
     def list_apps(self, request, provider=None, client_id=None):
         configs = SingleSignOn.objects.select_related("organisation")
         if provider == CompanySAMLProvider.id and client_id:

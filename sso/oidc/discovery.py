@@ -42,10 +42,15 @@ def check_address(url: str) -> None:
 def discover(issuer: str) -> dict:
     import requests  # not in every process: only HR's settings page asks
 
+    from sso.fetch import FetchRefused, session
+
     check_address(issuer)
     url = issuer.rstrip("/") + "/.well-known/openid-configuration"
     try:
-        response = requests.get(url, timeout=10, allow_redirects=False)
+        with session() as http:
+            response = http.get(url)
+    except FetchRefused as error:
+        raise DiscoveryError(str(error)) from None
     except requests.RequestException:
         raise DiscoveryError(f"Rapport could not reach {url}: check the address.") from None
     if response.status_code != 200:

@@ -97,10 +97,15 @@ def read_idp_metadata(*, url: str = "", xml: str = "") -> dict:
     import requests
     from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
 
+    from sso.fetch import FetchRefused, session
+
     if url:
         check_address(url)
         try:
-            response = requests.get(url, timeout=10, allow_redirects=False)
+            with session() as http:
+                response = http.get(url)
+        except FetchRefused as error:
+            raise DiscoveryError(str(error)) from None
         except requests.RequestException:
             raise DiscoveryError(f"Rapport could not reach {url}: check the address.") from None
         if response.status_code != 200:
