@@ -6,4 +6,8 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         # Credential changes are announced to their owner, whoever made them.
-        from accounts import signals  # noqa: F401
+        from accounts import authenticators, sessions, signals  # noqa: F401
+
+        # Nothing in the database signs anyone in or passes a second factor.
+        sessions.install()
+        authenticators.connect()

@@ -31,6 +31,7 @@ from accounts.models import (
     User,
     hash_invitation_token,
 )
+from accounts.sessions import privileged_sessions_shorten
 from outbox.services import cancel_unsent, queue_email, update_queued
 
 # Sent inside the accepting transaction, with invitation= and user=.
@@ -160,6 +161,8 @@ def membership_update(
     membership.role = role
     membership.full_clean()
     membership.save(update_fields=["team", "role"])
+    if role_changed and role == Membership.Role.HR_ADMIN:
+        privileged_sessions_shorten(membership.user)
     if previous_team != team:
         # Team moves change which groups HR's figures cover: who moved whom, from where
         # to where, with the names as they were then.

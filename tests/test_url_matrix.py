@@ -123,7 +123,12 @@ def _world() -> World:
     sign_in = SingleSignOnFactory(organisation=organisation, client_id=f"client-{ORG_CANARY}")
     saml = SingleSignOnFactory(saml=True)
     connect_token = signing.dumps(
-        {"user": coach.public_id.hex, "provider": sign_in.provider_id, "uid": "matrix"},
+        {
+            "user": coach.public_id.hex,
+            "provider": sign_in.provider_id,
+            "identity": sign_in.identity(),
+            "uid": "matrix",
+        },
         salt=CONNECT_SALT,
     )
     return World(
