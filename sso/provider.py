@@ -11,7 +11,10 @@ import secrets
 import jwt
 from allauth.socialaccount.internal import jwtkit
 from allauth.socialaccount.providers.oauth2.client import OAuth2Error
-from allauth.socialaccount.providers.openid_connect.provider import OpenIDConnectProvider
+from allauth.socialaccount.providers.openid_connect.provider import (
+    OpenIDConnectProvider,
+    _pick_data,
+)
 from allauth.socialaccount.providers.openid_connect.views import OpenIDConnectOAuth2Adapter
 from allauth.utils import build_absolute_uri
 from django.urls import reverse
@@ -54,6 +57,17 @@ class CompanySignInProvider(OpenIDConnectProvider):
     oauth2_adapter_class = CompanySignInAdapter
     # Proof of the code's origin (PKCE), whatever the provider requires.
     pkce_enabled_default = True
+
+    def extract_email_addresses(self, data):
+        """An address at the organisation's own domains (the adapter lets in no other) is
+        the company's directory vouching for its own people, even when the provider does
+        not say so (Microsoft Entra ID sends no `email_verified`), as with SAML; a
+        provider that says `email_verified: false` is believed."""
+        addresses = super().extract_email_addresses(data)
+        if "email_verified" not in _pick_data(data):
+            for address in addresses:
+                address.verified = True
+        return addresses
 
     def redirect(self, request, process, next_url=None, data=None, **kwargs):
         nonce = secrets.token_urlsafe(32)

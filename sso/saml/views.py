@@ -10,6 +10,7 @@ import functools
 from importlib import import_module
 
 from django.contrib.auth.decorators import login_not_required
+from django.shortcuts import redirect
 from django.views.decorators.csrf import csrf_exempt
 
 from sso.csp import allow_form_action
@@ -31,7 +32,36 @@ def _allauth(name: str):
 
 # The identity provider posts to these from its own site: no CSRF token (allauth's own
 # are exempt too; the assertion's signature is the proof).
-acs = csrf_exempt(_allauth("acs"))
+_acs = _allauth("acs")
+
+
+@csrf_exempt
+@functools.wraps(_acs)
+def acs(request, organization_slug):
+    """A sign-in the provider starts on its own (an app tile on the Okta or Entra portal)
+    is not trusted, as nothing ties it to this browser; it is answered by starting a
+    sign-in from here, which the provider (already signed in) answers at once."""
+    if _unsolicited(request):
+        return redirect("saml_login", organization_slug=organization_slug)
+    return _acs(request, organization_slug=organization_slug)
+
+
+def _unsolicited(request) -> bool:
+    """Whether the posted answer answers no request (no InResponseTo). Read only to pick
+    the way: nothing in it is trusted, and allauth checks every answer it is given."""
+    raw = request.POST.get("SAMLResponse") if request.method == "POST" else None
+    if not raw:
+        return False
+    from onelogin.saml2.utils import OneLogin_Saml2_Utils
+    from onelogin.saml2.xml_utils import OneLogin_Saml2_XML
+
+    try:
+        root = OneLogin_Saml2_XML.to_etree(OneLogin_Saml2_Utils.b64decode(raw))
+    except Exception:  # noqa: BLE001 (not XML: allauth's checks answer it)
+        return False
+    return not root.get("InResponseTo")
+
+
 sls = csrf_exempt(_allauth("sls"))
 finish_acs = _allauth("finish_acs")
 metadata = _allauth("metadata")

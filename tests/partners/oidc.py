@@ -30,6 +30,13 @@ PEOPLE = [
     },
     {"username": "eve", "email": "eve.existing@acme.test", "name": "Eve Existing"},
     {"username": "sam", "email": "sam.second@acme.test", "name": "Sam Second"},
+    # As Microsoft Entra ID signs people in: no email_verified claim at all.
+    {
+        "username": "ena",
+        "email": "ena.entra@acme.test",
+        "name": "Ena Entra",
+        "email_verified": None,
+    },
 ]
 
 

@@ -7,7 +7,10 @@ administrator adds an application in a real provider's console), receives
 AuthnRequests by the HTTP-Redirect binding, signs people in with a password, and answers
 by the HTTP-POST binding. The login form's hidden "mode" chooses the answer: a valid
 signed assertion, or one tampered with after signing, unsigned, or for another audience
-(an expired one is a valid one presented late)."""
+(an expired one is a valid one presented late); or, as other providers ship by default,
+a signed Response holding an unsigned assertion ("signed_response", Keycloak and
+Shibboleth), a transient NameID ("transient", SimpleSAMLphp and Shibboleth), or the
+address as the NameID and no attributes ("nameid_only", Okta and Google Workspace)."""
 
 import html
 import json
@@ -26,6 +29,8 @@ from saml2.saml import (
     AUTHN_PASSWORD_PROTECTED,
     NAME_FORMAT_URI,
     NAMEID_FORMAT_PERSISTENT,
+    NAMEID_FORMAT_TRANSIENT,
+    NAMEID_FORMAT_UNSPECIFIED,
     NameID,
 )
 from saml2.server import Server
@@ -149,14 +154,21 @@ class IdentityProvider:
         if mode == "wrong_audience":
             # Another application of the same company, whose assertion this is.
             audience = f"{pending['sp']}-other-application"
+        name_id = NameID(format=NAMEID_FORMAT_PERSISTENT, text=f"acme-{person['username']}")
+        if mode == "transient":
+            name_id = NameID(format=NAMEID_FORMAT_TRANSIENT, text=secrets.token_hex(16))
+        elif mode == "nameid_only":
+            name_id = NameID(format=NAMEID_FORMAT_UNSPECIFIED, text=person["email"])
+            identity = {}
         response = self.server.create_authn_response(
             identity,
-            in_response_to=pending["id"],
+            # "unsolicited": as a portal's app tile starts a sign-in, answering nothing.
+            in_response_to=None if mode == "unsolicited" else pending["id"],
             destination=pending["acs"],
             sp_entity_id=audience,
-            name_id=NameID(format=NAMEID_FORMAT_PERSISTENT, text=f"acme-{person['username']}"),
-            sign_assertion=mode != "unsigned",
-            sign_response=False,
+            name_id=name_id,
+            sign_assertion=mode not in ("unsigned", "signed_response"),
+            sign_response=mode == "signed_response",
             authn={"class_ref": AUTHN_PASSWORD_PROTECTED, "authn_auth": self.base},
             sign_alg=SIG_RSA_SHA256,
             digest_alg=DIGEST_SHA256,

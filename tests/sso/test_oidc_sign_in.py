@@ -532,3 +532,22 @@ def test_an_unknown_domain_is_told_to_use_a_password(client):
     response = client.post(reverse("sso_start"), {"email": "someone@nowhere.test"})
     assert response.status_code == 400
     assert "No organisation signs in with company sign-in for nowhere.test" in text(response)
+
+
+def test_a_provider_that_does_not_say_whether_it_verified_the_address_signs_in(
+    client, acme, acme_hr, oidc_provider
+):
+    """Microsoft Entra ID sends no `email_verified`: an address at Acme's own domain is
+    Acme's directory speaking, as with SAML (`email_verified: false` is still refused,
+    above), and the same person lands in the same account every time."""
+    _connect(client, acme_hr, oidc_provider)
+
+    _, response = _sign_in(oidc_provider, "ena.entra@acme.test", "ena")
+    assert response.status_code == 302 and response["Location"] == reverse("home")
+    ena = User.objects.get(email="ena.entra@acme.test")
+    assert EmailAddress.objects.get(user=ena).verified
+
+    _, again = _sign_in(oidc_provider, "ena.entra@acme.test", "ena")
+    assert again["Location"] == reverse("home")
+    assert SocialAccount.objects.filter(user=ena).count() == 1
+    assert User.objects.filter(email="ena.entra@acme.test").count() == 1

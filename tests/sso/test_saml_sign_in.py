@@ -96,7 +96,7 @@ def test_pasted_metadata_connects_too(client, acme, acme_hr, saml_provider):
     [
         # The address changed after the provider signed.
         ("tampered", 0, "Signature validation failed"),
-        ("unsigned", 0, "is not signed and the SP require it"),
+        ("unsigned", 0, "No Signature found"),
         # Signed, but for another application of the same company.
         ("wrong_audience", 0, "is not a valid audience"),
         # Signed and right, but presented after it expired (the provider gives 5 minutes).
@@ -180,3 +180,49 @@ def test_switching_from_openid_connect_to_saml_unlinks_everyone(
     assert config.protocol == "saml" and config.client_secret_ciphertext == ""
     (change,) = AuditEvent.objects.filter(action="sso.changed")
     assert "protocol" in change.details["fields"]
+
+
+@pytest.mark.parametrize(
+    "mode",
+    [
+        "signed_response",  # Keycloak's and Shibboleth's default: the Response signed
+        "transient",  # SimpleSAMLphp's and Shibboleth's default NameID: new each time
+        "nameid_only",  # Okta's and Google Workspace's: the address as NameID, no attributes
+    ],
+)
+def test_providers_default_set_ups_sign_the_same_person_into_the_same_account(
+    client, acme, acme_hr, saml_provider, mode
+):
+    _connect(client, acme_hr, saml_provider)
+
+    for _ in range(2):
+        person, response = _sign_in(saml_provider, "nia.new@acme.test", "nia", mode=mode)
+        assert response.status_code == 302 and response["Location"] == reverse("home"), text(
+            response
+        )
+        assert person.get(reverse("home")).status_code == 200
+
+    nia = User.objects.get(email="nia.new@acme.test")
+    assert User.objects.filter(email__iexact="nia.new@acme.test").count() == 1
+    assert SocialAccount.objects.filter(user=nia).count() == 1
+    assert Membership.objects.get(user=nia).organisation == acme
+
+
+def test_a_sign_in_the_provider_starts_begins_one_from_rapport(
+    client, acme, acme_hr, saml_provider
+):
+    """An app tile on the provider's portal posts an answer to no request: it is not
+    trusted (nothing ties it to this browser), and starts a sign-in from Rapport."""
+    config = _connect(client, acme_hr, saml_provider)
+    person = Client()
+    login = person.post(reverse("sso_start"), {"email": "nia.new@acme.test"})["Location"]
+    acs, fields = saml_provider.sign_in(person.post(login)["Location"], "nia", mode="unsolicited")
+
+    response = Client().post(path_of(acs), fields)
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("saml_login", args=[config.provider_id])
+    assert not User.objects.filter(email="nia.new@acme.test").exists()
+    # From there, the ordinary sign-in.
+    _, response = _sign_in(saml_provider, "nia.new@acme.test", "nia")
+    assert response["Location"] == reverse("home")

@@ -10,11 +10,14 @@ class Validator(OAuth2Validator):
 
     def get_additional_claims(self, request):
         person = next(p for p in settings.PEOPLE if p["username"] == request.user.username)
-        return {
+        claims = {
             "email": person["email"],
             "email_verified": person.get("email_verified", True),
             "name": person.get("name", ""),
         }
+        if claims["email_verified"] is None:  # a provider that does not say
+            del claims["email_verified"]
+        return claims
 
 
 @csrf_exempt
