@@ -61,6 +61,31 @@ def refuse(request, reason: str, *, status: int = 403):
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    def on_authentication_error(
+        self, request, provider, error=None, exception=None, extra_context=None
+    ):
+        """A sign-in back from the provider failed: why, recorded for HR's page under a
+        reference the error page shows (sso.failures). Declining at the provider is the
+        person's choice, not a failure."""
+        from allauth.socialaccount.providers.base.constants import AuthError
+
+        from sso.failures import failure_record, reason_for
+
+        super().on_authentication_error(
+            request, provider, error=error, exception=exception, extra_context=extra_context
+        )
+        if error == AuthError.CANCELLED or extra_context is None:
+            return
+        app = getattr(provider, "app", None)
+        if app is None:
+            return
+        failure = failure_record(
+            provider_id=app.provider_id,
+            reason=reason_for(exception=exception, extra_context=extra_context),
+        )
+        if failure is not None:
+            extra_context["failure"] = failure
+
     def get_requests_session(self):
         """allauth's requests to the provider (discovery, keys, token, userinfo), each
         connection checked where it goes (sso.fetch)."""

@@ -100,3 +100,20 @@ class SingleSignOn(models.Model):
     @staticmethod
     def provider_id_for(organisation: Organisation) -> str:
         return f"org-{organisation.public_id.hex}"
+
+
+class SignInFailure(models.Model):
+    """A company sign-in that came back from the provider and failed: what went wrong,
+    in words IT can act on, and a reference the person is shown, for HR's company sign-in
+    page. Nothing about who tried (no address, no name), and no token or assertion."""
+
+    config = models.ForeignKey(SingleSignOn, on_delete=models.CASCADE, related_name="failures")
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    reference = models.CharField(max_length=12, unique=True)
+    reason = models.CharField(max_length=500)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self):
+        return f"Sign-in failure {self.reference}"

@@ -129,6 +129,7 @@ def settings_page(request):
         {
             "organisation": organisation,
             "config": config,
+            "failures": config.failures.all()[:10] if config is not None else [],
             "oidc_form": oidc_form,
             "saml_form": saml_form,
             "redirect_uri": absolute(

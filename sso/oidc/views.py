@@ -24,9 +24,12 @@ def login(request, provider_id):
         return response
     except SocialApp.DoesNotExist:
         raise Http404 from None
-    except requests.RequestException:
+    except requests.RequestException as error:
         # The provider's configuration could not be read: it is down, not Rapport.
-        return render(request, "socialaccount/authentication_error.html")
+        from sso.failures import failure_record, reason_for
+
+        failure = failure_record(provider_id=provider_id, reason=reason_for(exception=error))
+        return render(request, "socialaccount/authentication_error.html", {"failure": failure})
 
 
 @login_not_required

@@ -23,7 +23,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import AuditEvent, Membership, User
-from sso.models import SingleSignOn
+from sso.models import SignInFailure, SingleSignOn
 from tests.factories import (
     TEST_PASSWORD,
     HRAdminMembershipFactory,
@@ -551,3 +551,16 @@ def test_a_provider_that_does_not_say_whether_it_verified_the_address_signs_in(
     assert again["Location"] == reverse("home")
     assert SocialAccount.objects.filter(user=ena).count() == 1
     assert User.objects.filter(email="ena.entra@acme.test").count() == 1
+
+
+def test_a_provider_that_cannot_be_reached_is_a_failure_hr_can_look_up(client, acme, acme_hr):
+    SingleSignOnFactory(organisation=acme)  # at port 9, where nothing listens
+    person = Client()
+    response = person.post(reverse("sso_start"), {"email": "nia.new@acme.test"})
+    page = person.post(response["Location"])
+
+    failure = SignInFailure.objects.get()
+    assert "could not reach the provider" in failure.reason
+    assert failure.reference in text(page)
+    client.force_login(acme_hr)
+    assert failure.reference in text(client.get(reverse("sso_settings")))

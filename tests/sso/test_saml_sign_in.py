@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import AuditEvent, Membership, User
-from sso.models import SingleSignOn
+from sso.models import SignInFailure, SingleSignOn
 from tests.factories import MembershipFactory, SingleSignOnFactory
 from tests.helpers import path_of, text
 
@@ -226,3 +226,28 @@ def test_a_sign_in_the_provider_starts_begins_one_from_rapport(
     # From there, the ordinary sign-in.
     _, response = _sign_in(saml_provider, "nia.new@acme.test", "nia")
     assert response["Location"] == reverse("home")
+
+
+@pytest.mark.parametrize(
+    ("mode", "late", "words"),
+    [
+        ("wrong_audience", 0, "for another application (audience)"),
+        ("valid", 600, "expired or was not valid yet"),
+        ("unsigned", 0, "not signed by the certificate in the provider's metadata"),
+    ],
+)
+def test_a_failed_sign_in_says_why_with_a_reference_hr_can_look_up(
+    client, acme, acme_hr, saml_provider, mode, late, words
+):
+    _connect(client, acme_hr, saml_provider)
+
+    _, response = _sign_in(saml_provider, "nia.new@acme.test", "nia", mode=mode, late=late)
+
+    page = text(response)
+    assert response.status_code == 401 and words in page
+    failure = SignInFailure.objects.get()
+    assert failure.reference in page
+    hr_page = text(client.get(reverse("sso_settings")))
+    assert failure.reference in hr_page and words in hr_page
+    # What went wrong, never who it was or what the provider sent.
+    assert "nia" not in failure.reason.lower() and "SAMLResponse" not in failure.reason
