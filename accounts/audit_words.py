@@ -32,6 +32,7 @@ SENTENCES = {
     "insights.exported": "{actor} downloaded the anonymous trends as a spreadsheet",
     "account.deleted": "A member deleted their account",
     "sso.connected": "{actor} connected company sign-in",
+    "sso.saml_prepared": "{actor} published Rapport's SAML details for the provider",
     "sso.changed": "{actor} changed the company sign-in settings",
     "sso.removed": "{actor} removed company sign-in",
     "sso.only_on": "{actor} made company sign-in the only way to sign in",

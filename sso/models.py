@@ -117,3 +117,23 @@ class SignInFailure(models.Model):
 
     def __str__(self):
         return f"Sign-in failure {self.reference}"
+
+
+class SAMLKeyPair(models.Model):
+    """Rapport's key pair for an organisation's SAML connection before the provider's
+    metadata is saved: IT registers Rapport at the provider first, from Rapport's
+    metadata, which carries this certificate. Saving the provider's metadata moves the
+    pair into the organisation's SingleSignOn (sso.services.sso_connect_saml)."""
+
+    # Its sealed key is bound to this row (privacy.encryption) and its organisation.
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organisation = models.OneToOneField(
+        Organisation, on_delete=models.CASCADE, related_name="saml_key_pair"
+    )
+    sp_certificate = models.TextField()
+    sp_private_key_ciphertext = models.TextField(editable=False, default="")
+    sp_private_key = EncryptedText("sp_private_key_ciphertext", bind=("organisation_id",))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"SAML key pair of {self.organisation}"

@@ -18,7 +18,7 @@ from accounts.models import Membership, Organisation, User
 from outbox.models import OutgoingEmail
 from outbox.services import queue_email
 from privacy.encryption import DecryptionError
-from sso.models import SingleSignOn
+from sso.models import SAMLKeyPair, SingleSignOn
 from sso.oidc.discovery import DiscoveryError, discover
 from sso.saml import read_idp_metadata, self_signed_certificate
 
@@ -155,6 +155,31 @@ def sso_connect_oidc(
 
 
 @transaction.atomic
+def saml_key_pair_prepare(*, organisation: Organisation, by: User) -> SAMLKeyPair | None:
+    """HR starts connecting SAML: Rapport's metadata is published from now on, so IT can
+    register Rapport at the provider before giving HR the provider's metadata. The pair
+    stays the same until the provider's metadata is saved (then it is the connection's).
+    None when SAML is connected already: its metadata is published."""
+    _check_can_connect(organisation)
+    config = SingleSignOn.objects.filter(organisation=organisation).first()
+    if config is not None and config.protocol == SingleSignOn.Protocol.SAML:
+        return None
+    pair = SAMLKeyPair.objects.filter(organisation=organisation).first()
+    if pair is None:
+        key, certificate = self_signed_certificate(f"Rapport for {organisation.name}")
+        pair = SAMLKeyPair(organisation=organisation, sp_certificate=certificate)
+        pair.sp_private_key = key
+        pair.save()
+        audit_record(
+            actor=by,
+            action="sso.saml_prepared",
+            target=organisation,
+            organisation=organisation,
+        )
+    return pair
+
+
+@transaction.atomic
 def sso_connect_saml(
     *, organisation: Organisation, by: User, metadata_url: str = "", metadata_xml: str = ""
 ) -> SingleSignOn:
@@ -180,6 +205,13 @@ def sso_connect_saml(
             key, certificate = config.sp_private_key, config.sp_certificate
         except DecryptionError:
             key = ""  # unreadable after a database edit: a new pair, below
+    prepared = SAMLKeyPair.objects.filter(organisation=organisation).first()
+    if not key and prepared is not None:
+        try:
+            # The pair in the metadata IT registered before this was saved.
+            key, certificate = prepared.sp_private_key, prepared.sp_certificate
+        except DecryptionError:
+            key = ""
     if not key:
         key, certificate = self_signed_certificate(f"Rapport for {organisation.name}")
     changed = [
@@ -205,6 +237,8 @@ def sso_connect_saml(
     config.sp_certificate = certificate
     config.sp_private_key = key  # sealed (again) under the new binding
     config.save()
+    if prepared is not None:
+        prepared.delete()
     # A new certificate is a new provider even under the old entity ID: the entity ID is
     # a label anyone can paste, the certificate's key is what signs people in.
     if before is not None and before != config.identity():

@@ -11,11 +11,12 @@ from accounts.selectors import hr_membership_or_404
 from config.access import scoped_get_or_404
 from config.forms import apply_validation_error
 from sso.forms import CompanySignInForm, OIDCForm, SAMLForm
-from sso.models import SingleSignOn
+from sso.models import SAMLKeyPair, SingleSignOn
 from sso.services import (
     ConnectLinkError,
     connect_account,
     connect_link_read,
+    saml_key_pair_prepare,
     sso_connect_oidc,
     sso_connect_saml,
     sso_remove,
@@ -130,6 +131,8 @@ def settings_page(request):
             "organisation": organisation,
             "config": config,
             "failures": config.failures.all()[:10] if config is not None else [],
+            "saml_published": is_saml
+            or SAMLKeyPair.objects.filter(organisation=organisation).exists(),
             "oidc_form": oidc_form,
             "saml_form": saml_form,
             "redirect_uri": absolute(
@@ -140,6 +143,23 @@ def settings_page(request):
         },
         status=status,
     )
+
+
+@require_POST
+def saml_prepare_view(request):
+    """HR starts connecting SAML: Rapport's metadata is published for IT to register."""
+    organisation = hr_membership_or_404(request).organisation
+    try:
+        saml_key_pair_prepare(organisation=organisation, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            "Rapport's SAML metadata is published at the address below: register Rapport "
+            "at your provider with it, then give your provider's metadata here.",
+        )
+    return redirect(reverse("sso_settings") + "#saml-heading")
 
 
 @require_POST

@@ -409,6 +409,8 @@ EXPECTED = {
     ),
     "sso_settings": (None, {"GET": hr_only(200), "POST": hr_only(400)}),
     "sso_only": (None, {"GET": statuses(405), "POST": hr_only(302)}),
+    # HR publishes Rapport's SAML metadata before the provider's is saved.
+    "sso_saml_prepare": (None, {"GET": statuses(405), "POST": hr_only(302)}),
     "sso_remove": (None, {"GET": statuses(405), "POST": hr_only(302)}),
     # Data rights: everyone's own. Deleting asks for the password again first.
     "my_data": (None, {"GET": statuses(200), "POST": statuses(405)}),

@@ -7,14 +7,17 @@ process about 20 MB it needs only for SAML), each behind two guards:
   provider's sign-in address in the strict CSP's form-action, on that page only."""
 
 import functools
+import uuid
 from importlib import import_module
+from types import SimpleNamespace
 
 from django.contrib.auth.decorators import login_not_required
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.csrf import csrf_exempt
 
 from sso.csp import allow_form_action
-from sso.models import SingleSignOn
+from sso.models import SAMLKeyPair, SingleSignOn
 
 
 def _allauth(name: str):
@@ -64,7 +67,46 @@ def _unsolicited(request) -> bool:
 
 sls = csrf_exempt(_allauth("sls"))
 finish_acs = _allauth("finish_acs")
-metadata = _allauth("metadata")
+_metadata = _allauth("metadata")
+
+
+@login_not_required
+def metadata(request, organization_slug):
+    """Rapport's SAML metadata: allauth's once the provider's is saved, and before that
+    from the key pair HR published (sso.services.saml_key_pair_prepare), since IT
+    registers Rapport at the provider first."""
+    if SingleSignOn.objects.filter(
+        provider_id=organization_slug, protocol=SingleSignOn.Protocol.SAML
+    ).exists():
+        return _metadata(request, organization_slug=organization_slug)
+    pair = SAMLKeyPair.objects.filter(organisation__public_id=_public_id(organization_slug)).first()
+    if pair is None:
+        raise Http404
+    from allauth.socialaccount.providers.saml.utils import build_saml_config
+    from onelogin.saml2.settings import OneLogin_Saml2_Settings
+
+    from sso.saml import app_settings
+
+    waiting = SimpleNamespace(
+        idp_entity_id="",
+        idp_sso_url="",
+        idp_certificate="",
+        sp_certificate=pair.sp_certificate,
+        sp_private_key=pair.sp_private_key,
+    )
+    request.META.setdefault("HTTP_HOST", request.get_host())
+    config = build_saml_config(request, app_settings(waiting), organization_slug)
+    saml = OneLogin_Saml2_Settings(settings=config, sp_validation_only=True)
+    return HttpResponse(saml.get_sp_metadata(), content_type="text/xml")
+
+
+def _public_id(organization_slug: str):
+    try:
+        return uuid.UUID(hex=organization_slug.removeprefix("org-"))
+    except ValueError:
+        raise Http404 from None
+
+
 _login = _allauth("login")
 
 

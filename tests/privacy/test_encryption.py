@@ -219,6 +219,8 @@ def test_every_private_text_is_bound_to_its_owner_and_who_may_read_it():
         # provider it is for.
         ("SingleSignOn", "client_secret"): ("organisation_id", "issuer", "client_id"),
         ("SingleSignOn", "sp_private_key"): ("organisation_id", "idp_entity_id"),
+        # Published before the provider's metadata is saved: bound to its organisation.
+        ("SAMLKeyPair", "sp_private_key"): ("organisation_id",),
     }
 
 

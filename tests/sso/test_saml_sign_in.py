@@ -251,3 +251,42 @@ def test_a_failed_sign_in_says_why_with_a_reference_hr_can_look_up(
     assert failure.reference in hr_page and words in hr_page
     # What went wrong, never who it was or what the provider sent.
     assert "nia" not in failure.reason.lower() and "SAMLResponse" not in failure.reason
+
+
+def test_rapports_metadata_is_published_before_the_providers_is_saved(
+    client, acme, acme_hr, saml_provider
+):
+    """IT registers Rapport at the provider first: HR publishes Rapport's metadata, IT
+    registers it, then HR saves the provider's, and the certificate IT registered is the
+    one Rapport signs with."""
+    client.force_login(acme_hr)
+    provider_id = SingleSignOn.provider_id_for(acme)
+    url = reverse("saml_metadata", args=[provider_id])
+    assert Client().get(url).status_code == 404
+    page = text(client.get(reverse("sso_settings")))
+    assert "Publish Rapport's SAML metadata" in page
+
+    assert client.post(reverse("sso_saml_prepare")).status_code == 302
+    early = Client().get(url)
+    assert early.status_code == 200
+    assert "X509Certificate" in early.content.decode()
+    assert "PRIVATE" not in early.content.decode()
+    assert client.post(reverse("sso_saml_prepare")).status_code == 302  # the same pair
+    assert Client().get(url).content == early.content
+    saml_provider.register_service_provider(early.content.decode())
+
+    # No provider is connected yet: nobody is routed to one.
+    assert not SingleSignOn.objects.exists()
+    response = Client().post(reverse("sso_start"), {"email": "nia.new@acme.test"})
+    assert response.status_code == 400
+
+    response = client.post(
+        reverse("sso_settings"),
+        {"protocol": "saml", "saml-metadata_url": saml_provider.metadata_url},
+    )
+    assert response.status_code == 302, text(response)
+    config = SingleSignOn.objects.get(organisation=acme)
+    assert config.sp_certificate.split("-----")[2].replace("\n", "") in early.content.decode()
+    # Registered only from the early metadata, the provider signs Nia in.
+    _, response = _sign_in(saml_provider, "nia.new@acme.test", "nia")
+    assert response["Location"] == reverse("home")
