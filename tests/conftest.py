@@ -234,6 +234,24 @@ def oidc_provider(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def simplesamlphp(tmp_path_factory):
+    """SimpleSAMLphp, an independent SAML identity provider (PHP), as it ships:
+    tests/partners/simplesamlphp.py."""
+    from tests.partners import simplesamlphp as ssp
+
+    if not ssp.available():
+        _missing(
+            "SimpleSAMLphp not found: install Debian's `simplesamlphp`, `php-cli` and "
+            "`php-xml` packages to run the tests against it.",
+            required_by="RAPPORT_REQUIRE_SAML",
+        )
+    provider = ssp.start(tmp_path_factory.mktemp("simplesamlphp"))
+    yield provider
+    provider.process.terminate()
+    provider.process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
 def saml_provider(tmp_path_factory):
     """A real SAML identity provider (pysaml2, signing with xmlsec1) in a process of its
     own, for the company sign-in tests: tests/partners/saml_idp.py."""
