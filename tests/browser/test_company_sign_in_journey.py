@@ -23,6 +23,7 @@ from tests.factories import (
 from tests.helpers import totp_code
 from tests.partners.oidc import PASSWORD as IDP_PASSWORD
 from tests.partners.saml_idp import PASSWORD as SAML_PASSWORD
+from tests.partners.simplesamlphp import PASSWORD as SSP_PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -153,3 +154,34 @@ def test_hr_connects_saml_and_a_colleague_joins_through_it(
     expect(nia.get_by_text("Acme · Member")).to_be_visible()
     newcomer = User.objects.get(email="nia.new@acme.test")
     assert Membership.objects.get(user=newcomer).organisation == acme
+
+
+def test_hr_publishes_saml_metadata_first_and_simplesamlphp_signs_the_same_person_in_twice(
+    browser: Browser, live_server, simplesamlphp
+):
+    """SimpleSAMLphp as it ships (an independent provider, with a transient NameID): IT
+    registers Rapport before HR has the provider's metadata, and Nia lands in the same
+    account each time."""
+    acme, hana, secret = _acme()
+    hr = _hr_at_company_sign_in(browser, live_server, hana.user, secret)
+
+    hr.get_by_role("button", name="Publish Rapport's SAML metadata").click()
+    expect(hr.get_by_text("Rapport's SAML metadata is published")).to_be_visible()
+    rapport_metadata = hr.get_by_label("Rapport's metadata URL").input_value()
+    simplesamlphp.register_service_provider(requests.get(rapport_metadata, timeout=10).text)
+    hr.get_by_label("Metadata URL", exact=True).fill(simplesamlphp.metadata_url)
+    hr.get_by_role("button", name="Connect with SAML").click()
+    expect(hr.get_by_text("Connected over SAML 2.0")).to_be_visible()
+
+    for _ in range(2):
+        nia = browser.new_context().new_page()
+        _to_company_sign_in(nia, live_server.url, "nia.new@acme.test")
+        nia.locator("#username").fill("nia")
+        nia.locator("#password").fill(SSP_PASSWORD)
+        nia.locator("#password").press("Enter")
+        # SimpleSAMLphp's page posts the answer back to Rapport by itself.
+        expect(nia.get_by_role("heading", name="Hello, Nia New")).to_be_visible()
+        nia.context.close()
+    nia = User.objects.get(email="nia.new@acme.test")
+    assert Membership.objects.get(user=nia).organisation == acme
+    assert nia.socialaccount_set.count() == 1

@@ -105,6 +105,8 @@ $config['logging.level'] = SimpleSAML\\Logger::WARNING;
 $config['enable.saml20-idp'] = true;
 $config['store.type'] = 'phpsession';
 $config['session.cookie.secure'] = false;
+# Over http on loopback: Chromium refuses SameSite=None without Secure.
+$config['session.cookie.samesite'] = 'Lax';
 $config['module.enable'] = ['exampleauth' => true, 'core' => true, 'saml' => true];
 """
     )
