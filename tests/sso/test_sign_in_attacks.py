@@ -16,9 +16,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Membership, Organisation, User
-from tests.factories import MembershipFactory
-from tests.helpers import text
+from sso.models import SingleSignOn
+from sso.saml import pem_body, self_signed_certificate
+from sso.services import connect_link_send
+from tests.factories import TEST_PASSWORD, HRAdminMembershipFactory, MembershipFactory
+from tests.helpers import links_in_last_email, path_of, text
 from tests.sso.test_oidc_sign_in import _connect, _sign_in
+from tests.sso.test_saml_sign_in import _connect as saml_connect
+from tests.sso.test_saml_sign_in import _sign_in as saml_sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -140,7 +145,6 @@ def test_a_verified_member_of_another_organisation_still_keeps_the_domain(
 def test_attack_a_demoted_hr_admin_keeps_the_break_glass_password_is_refused(
     client, acme, acme_hr, oidc_provider
 ):
-    from tests.factories import TEST_PASSWORD, HRAdminMembershipFactory
 
     _connect(client, acme_hr, oidc_provider)
     client.post(reverse("sso_only"), {"only": "on"})
@@ -170,10 +174,6 @@ def test_attack_hr_swaps_the_saml_provider_under_the_same_entity_id_inherits_nob
     an identity provider HR runs. Before, every linked member stayed linked, so HR could
     sign in as any of them there."""
     import re
-
-    from sso.saml import pem_body, self_signed_certificate
-    from tests.sso.test_saml_sign_in import _connect as saml_connect
-    from tests.sso.test_saml_sign_in import _sign_in as saml_sign_in
 
     saml_connect(client, acme_hr, saml_provider)
     saml_sign_in(saml_provider, "nia.new@acme.test", "nia")
@@ -211,7 +211,6 @@ def test_attack_hr_swaps_the_saml_provider_under_the_same_entity_id_inherits_nob
 def test_a_joining_link_dies_with_any_change_of_the_provider(
     client, acme, acme_hr, oidc_provider, django_capture_on_commit_callbacks
 ):
-    from tests.helpers import links_in_last_email, path_of
 
     eve = MembershipFactory(organisation=acme, user__email="eve.existing@acme.test").user
     _connect(client, acme_hr, oidc_provider)
@@ -230,8 +229,6 @@ def test_a_joining_link_dies_with_any_change_of_the_provider(
 def test_joining_links_are_limited_per_address_and_say_so(
     client, acme, acme_hr, oidc_provider, django_capture_on_commit_callbacks
 ):
-    from sso.models import SingleSignOn
-    from sso.services import connect_link_send
 
     eve = MembershipFactory(organisation=acme, user__email="eve.existing@acme.test").user
     _connect(client, acme_hr, oidc_provider)
