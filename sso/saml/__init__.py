@@ -69,6 +69,15 @@ class CompanySAMLProvider(SAMLProvider):
         fields = super()._extract(data)
         nameid = (data.get_nameid() or "").strip()
         if not fields.get("email") and "@" in nameid:
+            organisation = self._organisation()
+            if organisation is not None and organisation.has_domain_of(nameid):
+                fields["email"] = nameid
+        return fields
+
+    def _organisation(self):
+        """The provider's organisation, read once per sign-in (allauth reads the
+        assertion's fields several times)."""
+        if not hasattr(self, "_organisation_cache"):
             from sso.models import SingleSignOn
 
             config = (
@@ -76,9 +85,8 @@ class CompanySAMLProvider(SAMLProvider):
                 .filter(provider_id=self.app.client_id)
                 .first()
             )
-            if config is not None and config.organisation.has_domain_of(nameid):
-                fields["email"] = nameid
-        return fields
+            self._organisation_cache = config.organisation if config is not None else None
+        return self._organisation_cache
 
     def extract_email_addresses(self, data):
         """The organisation's own directory vouches for addresses at its domains (the
